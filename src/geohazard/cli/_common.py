@@ -1,0 +1,45 @@
+"""Shared CLI helpers: option aliases, rendering and JSON output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from geohazard.io_utils import write_json_atomic
+
+console = Console(stderr=False)
+err_console = Console(stderr=True)
+
+JsonOpt = Annotated[
+    Path | None,
+    typer.Option("--json", help="Write the figures of this command to a JSON file."),
+]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (reproducible runs).")]
+OutDirOpt = Annotated[Path, typer.Option("--out", help="Output directory.")]
+
+
+def emit_json(path: Path | None, data: dict[str, Any]) -> None:
+    """Write ``data`` to ``path`` atomically when a path was given."""
+    if path is not None:
+        write_json_atomic(path, data)
+        console.print(f"[dim]wrote {path}[/dim]")
+
+
+def kv_table(title: str, rows: dict[str, Any]) -> Table:
+    """Render a two-column key/value table."""
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("key", style="bold")
+    table.add_column("value")
+    for key, value in rows.items():
+        table.add_row(str(key), _fmt(value))
+    return table
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)

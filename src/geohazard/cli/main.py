@@ -1,0 +1,84 @@
+"""Root of the ``geohazard`` command: one sub-app per system.
+
+User errors (:class:`~geohazard.exceptions.GeohazardError`) are printed as one line
+on stderr and exit with status 1, without a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+from rich.logging import RichHandler
+
+from geohazard import __version__
+from geohazard.cli._common import err_console
+from geohazard.exceptions import GeohazardError
+
+app = typer.Typer(
+    name="geohazard",
+    help="Earthquake forecasting, DAS storm noise and earthquake-induced landslides.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"geohazard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logging."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Earthquake forecasting, DAS storm noise and earthquake-induced landslides."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_path=False, show_time=False)],
+        force=True,
+    )
+
+
+def _register() -> None:
+    """Attach the sub-apps. Each system's CLI module defines ``app``."""
+    from geohazard.cli import catalog, demo
+
+    app.add_typer(catalog.app, name="catalog")
+    app.command("demo")(demo.demo)
+    # --- system sub-apps (one line each) ---
+
+
+_register()
+
+
+def main() -> None:
+    """Console entry point with one-line user errors and exit status 1."""
+    try:
+        app(standalone_mode=False)
+    except GeohazardError as exc:
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(1)
+    except Exception as exc:  # click usage errors come through here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Run configurations: pydantic models loaded from YAML, TOML or JSON; CLI flags override."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from geohazard.exceptions import DataFileNotFoundError, InputError
+
+T = TypeVar("T", bound="RunConfig")
+
+
+class RunConfig(BaseModel):
+    """Base of all run configs: frozen, no unknown keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @classmethod
+    def load(cls: type[T], path: str | Path | None = None, **overrides: Any) -> T:
+        """Load a config file (YAML, TOML or JSON) and apply non-None ``overrides``.
+
+        Parameters
+        ----------
+        path
+            Config file, or None for defaults.
+        **overrides
+            Values (typically CLI flags) that replace the file's; None means "not given".
+        """
+        data: dict[str, Any] = {}
+        if path is not None:
+            data = read_config_file(path)
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls(**data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            where = f"{path}: " if path else ""
+            raise InputError(f"{where}config key '{loc}': {first['msg']}") from None
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """Read a mapping from a YAML, TOML or JSON file."""
+    p = Path(path)
+    if not p.exists():
+        raise DataFileNotFoundError(f"{p}: config file not found")
+    text = p.read_text(encoding="utf-8")
+    try:
+        if p.suffix == ".toml":
+            data = tomllib.loads(text)
+        elif p.suffix == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text) or {}
+    except (ValueError, yaml.YAMLError) as exc:
+        raise InputError(f"{p}: cannot parse config: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{p}: config must be a mapping of keys to values")
+    return data

@@ -1,0 +1,1 @@
+"""Earthquake forecasting: temporal ETAS, the RECAST neural point process, forecasts."""

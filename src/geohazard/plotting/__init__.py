@@ -1,0 +1,1 @@
+"""Plotting: functions ``f(obj, ax=None) -> Axes``, one module per system."""

@@ -1,0 +1,1 @@
+"""Self-contained HTML reports (figures embedded as base64 PNG; no external assets)."""

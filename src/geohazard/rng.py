@@ -1,0 +1,34 @@
+"""Explicit randomness helpers.
+
+Library code never seeds global state; functions take ``rng`` as a
+:class:`numpy.random.Generator`, an integer seed, or ``None`` (fresh entropy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+RNGLike = np.random.Generator | int | np.random.SeedSequence | None
+
+
+def as_generator(rng: RNGLike = None) -> np.random.Generator:
+    """Return a NumPy Generator from a seed, a Generator or ``None``.
+
+    Parameters
+    ----------
+    rng
+        A Generator (returned unchanged), an int or SeedSequence seed, or None.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    return np.random.default_rng(rng)
+
+
+def spawn(rng: RNGLike, n: int) -> list[np.random.Generator]:
+    """Split ``rng`` into ``n`` independent child generators (for parallel work)."""
+    gen = as_generator(rng)
+    return [np.random.default_rng(s) for s in gen.bit_generator.seed_seq.spawn(n)]
