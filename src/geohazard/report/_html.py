@@ -15,6 +15,16 @@ from typing import Any
 
 from geohazard.io_utils import write_text_atomic
 
+# Marks the body with how many figures decoded (used by the headless-browser test).
+_SCRIPT = """<script>
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
+  document.body.setAttribute('data-figures-total', String(imgs.length));
+  document.body.setAttribute('data-figures-rendered', String(ok));
+});
+</script>"""
+
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
 max-width:1100px;color:#222;line-height:1.45}
@@ -95,7 +105,7 @@ class HtmlReport:
         body = "\n".join(self._parts)
         return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                 f"<title>{html.escape(self.title)}</title><style>{_CSS}</style></head>"
-                f"<body><h1>{html.escape(self.title)}</h1>\n{body}\n</body></html>\n")
+                f"<body><h1>{html.escape(self.title)}</h1>\n{body}\n{_SCRIPT}</body></html>\n")
 
     def write(self, path: str | Path) -> Path:
         """Write the page atomically and return its path."""
