@@ -1,0 +1,81 @@
+"""The RECAST paper's forecasting experiment on SCEDC: consecutive 14-day windows, 2014-2019.
+
+Each window's forecast is conditioned on all history since 1981; models are fitted on the
+history before the test start. Prints and writes JSON: 95% coverage, zero-likelihood misses
+(the paper's exact-match score), smoothed count log-scores, wins, and a stability check of
+the scores against the number of samples (two independent sample sets).
+
+The paper: RECAST beats ETAS in 138 of 155 windows; observed counts outside the 95% interval
+in 13.5% (RECAST) vs 32.9% (ETAS); zero-likelihood misses 1 vs 10.
+
+    .venv/bin/python benchmarks/forecast_scedc.py --models poisson,etas --samples 2000
+    .venv/bin/python benchmarks/forecast_scedc.py --models etas,recast --checkpoint ck.pt
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from geohazard.catalog import read_catalog
+from geohazard.forecast.backtest import backtest
+from geohazard.forecast.models import fit_model, parse_models
+from geohazard.io_utils import write_json_atomic
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_CATALOG = HERE.parent.parent / "shared" / "data" / "catalogs" / "SCEDC.csv"
+PAPER = {"windows": 155, "recast_wins": 138, "outside_95": {"recast": 0.135, "etas": 0.329},
+         "zero_likelihood_misses": {"recast": 1, "etas": 10}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--catalog", type=Path, default=DEFAULT_CATALOG)
+    ap.add_argument("--models", default="poisson,etas")
+    ap.add_argument("--samples", type=int, default=2000)
+    ap.add_argument("--days", type=float, default=14.0)
+    ap.add_argument("--checkpoint", type=Path, default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "forecast_scedc.json")
+    args = ap.parse_args()
+
+    cat = read_catalog(args.catalog)
+    md = cat.metadata
+    models, fit_s = {}, {}
+    for name in parse_models(args.models):
+        t0 = time.perf_counter()
+        models[name], _ = fit_model(name, cat, md.test_start, seed=args.seed,
+                                    checkpoint=args.checkpoint)
+        fit_s[name] = time.perf_counter() - t0
+    runs = {}
+    for rep, seed in enumerate((args.seed, args.seed + 1000)):
+        t0 = time.perf_counter()
+        res = backtest(cat, models, md.test_start, md.end, days=args.days,
+                       n_samples=args.samples, rng=seed)
+        runs[f"run{rep}"] = {"seconds": time.perf_counter() - t0, **res.to_dict()}
+        del runs[f"run{rep}"]["per_window"]
+    first = runs["run0"]
+    stability = {
+        name: abs(first["summaries"][name]["mean_log_score"]
+                  - runs["run1"]["summaries"][name]["mean_log_score"])
+        for name in models
+    }
+    out = {"catalog": str(args.catalog), "samples": args.samples, "days": args.days,
+           "n_windows": len(first["windows"]), "fit_seconds": fit_s,
+           "summaries": first["summaries"], "comparison": first["comparison"],
+           "mean_log_score_change_between_sample_sets": stability,
+           "backtest_seconds": first["seconds"], "paper": PAPER}
+    for name, s in out["summaries"].items():
+        print(f"{name:8s} coverage95={s['coverage_95']:.3f} misses={s['zero_likelihood_misses']}"
+              f" mean_log_score={s['mean_log_score']:.3f} (stability {stability[name]:.3f})")
+    for k, v in out["comparison"].items():
+        print(f"{k}: wins {v['wins']}/{v['windows']}, gain/window {v['info_gain_per_window']:.3f}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(args.out, json.loads(json.dumps(out, default=float)))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

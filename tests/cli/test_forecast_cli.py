@@ -1,0 +1,66 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from geohazard.catalog import write_catalog
+from geohazard.examples import synthetic_catalog
+from geohazard.forecast.archive import ForecastArchive
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "geohazard.cli.main", *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def catalog_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fc") / "synthetic.csv"
+    write_catalog(synthetic_catalog(years=4, rng=5), path)
+    return path
+
+
+def test_issue_archive_report_and_evaluate(tmp_path, catalog_path):
+    db, html, out = tmp_path / "fc.sqlite", tmp_path / "r.html", tmp_path / "f.json"
+    res = run_cli("forecast", "issue", "--catalog", str(catalog_path), "--start", "2013-01-01",
+                  "--model", "poisson", "--samples", "300", "--archive", str(db),
+                  "--report", str(html), "--json", str(out))
+    assert res.returncode == 0, res.stderr
+    data = json.loads(out.read_text())["poisson"]
+    assert data["n_samples"] == 300 and data["start"].startswith("2013-01-01")
+    assert data["expected_count"] > 0
+    assert ForecastArchive(db).list()[0]["id"] == data["archive_id"]
+    assert html.read_text().count("<img") == 1
+    ev = tmp_path / "e.json"
+    res = run_cli("forecast", "evaluate", "--catalog", str(catalog_path), "--archive", str(db),
+                  "--json", str(ev))
+    assert res.returncode == 0, res.stderr
+    rows = json.loads(ev.read_text())["evaluations"]
+    assert len(rows) == 1 and rows[0]["observed"] >= 0
+
+
+def test_backtest_cli(tmp_path, catalog_path):
+    out = tmp_path / "b.json"
+    res = run_cli("forecast", "backtest", "--catalog", str(catalog_path), "--model", "poisson",
+                  "--days", "60", "--samples", "200", "--json", str(out))
+    assert res.returncode == 0, res.stderr
+    data = json.loads(out.read_text())
+    assert data["summaries"]["poisson"]["n_windows"] == len(data["windows"]) > 3
+
+
+def test_bad_model_is_user_error(catalog_path):
+    res = run_cli("forecast", "issue", "--catalog", str(catalog_path), "--start", "2013-01-01",
+                  "--model", "magic")
+    assert res.returncode == 1 and "unknown model" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_report_forecast_command(tmp_path, catalog_path):
+    from tests.browser import render
+
+    html = tmp_path / "rep.html"
+    res = run_cli("report", "forecast", "--catalog", str(catalog_path), "--start", "2013-01-01",
+                  "--model", "poisson", "--samples", "200", "--backtest-end", "2013-12-01",
+                  "--out", str(html))
+    assert res.returncode == 0, res.stderr
+    assert render(html) == {"total": 3, "rendered": 3}
