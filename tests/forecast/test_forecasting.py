@@ -168,3 +168,17 @@ def test_archive_roundtrip_and_concurrent_writers(tmp_path, history, poisson):
         p.join(120)
     assert all(p.exitcode == 0 for p in procs)
     assert len(ForecastArchive(path).list(model="poisson")) == 31
+
+
+def test_information_gains(history):
+    from geohazard.forecast.evaluation import information_gains
+
+    truth = PoissonGR().fit(history)
+    off = PoissonGR()
+    off.rate_per_day_, off.mc_, off.b_ = truth.rate_per_day_ * 2, truth.mc_, truth.b_
+    scores = {"poisson": off.log_likelihood(history), "truth": truth.log_likelihood(history)}
+    gains = information_gains(scores)
+    n, days, r = history.n_scored, history.scored_days, truth.rate_per_day_
+    # closed form: n log(r / 2r) - (r - 2r) days, per event
+    assert gains["truth_vs_poisson"] == pytest.approx((n * np.log(0.5) + r * days) / n)
+    assert gains["truth_vs_poisson"] > 0

@@ -118,10 +118,18 @@ def backtest(
             archive=ForecastArchive(archive) if archive is not None else None,
             progress=lambda done, total: prog.update(task, completed=done, total=total))
     data = result.to_dict()
+    from geohazard.forecast.evaluation import information_gains
+
+    test_seq = cat.to_sequence(t_end=t1, t_nll_start=t0)
+    scores = {name: m.log_likelihood(test_seq) for name, m in models.items()}
+    data["test_scores"] = {k: v.to_dict() for k, v in scores.items()}
+    data["information_gain_per_event"] = information_gains(scores)
     rows = {f"{k}: {f}": v for k, s in data["summaries"].items() for f, v in s.items()
             if f != "model"}
     rows.update({f"{k} wins": f"{v['wins']}/{v['windows']}"
                  for k, v in data["comparison"].items()})
+    rows.update({f"info gain/event {k}": v
+                 for k, v in data["information_gain_per_event"].items()})
     console.print(kv_table("backtest", rows))
     if report is not None:
         from geohazard.report.forecast import write_forecast_report

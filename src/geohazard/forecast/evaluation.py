@@ -246,3 +246,30 @@ class BacktestSummary:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping."""
         return asdict(self)
+
+
+def information_gains(scores: dict[str, Any], references: tuple[str, ...] = ("poisson", "etas")
+                      ) -> dict[str, float]:
+    """Information gain per event of every model against each reference model present.
+
+    Parameters
+    ----------
+    scores
+        Model name -> :class:`~geohazard.forecast.base.ScoreResult` on the same sequence.
+    references
+        Names of the reference models.
+
+    Returns
+    -------
+    dict
+        ``"{model}_vs_{reference}"`` -> nats per scored event.
+    """
+    out = {}
+    for ref in references:
+        if ref not in scores:
+            continue
+        for name, s in scores.items():
+            if name != ref:
+                out[f"{name}_vs_{ref}"] = information_gain_per_event(
+                    s.log_likelihood, scores[ref].log_likelihood, s.n_events)
+    return out
