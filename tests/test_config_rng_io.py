@@ -54,3 +54,14 @@ def test_atomic_json_and_failure_leaves_nothing(tmp_path):
         tmp.write_text("partial")
         raise RuntimeError("interrupted")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.json"]
+
+
+def test_atomic_files_follow_umask(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        out = write_json_atomic(tmp_path / "p.json", {})
+    finally:
+        os.umask(old)
+    assert (out.stat().st_mode & 0o777) == 0o644

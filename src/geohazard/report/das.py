@@ -54,11 +54,14 @@ def write_report(res: Any, path: str | Path, figures: dict[str, Path]) -> Path:
              "rain rate averaged over each window.</p>",
              "<h2>Summary</h2>", _kv(res.summary)]
     fig_order = [k for k in figures if k.startswith("waterfall")] + \
-        [k for k in ("wind_sensitivity", "wind_fit", "map", "event_slopes") if k in figures]
+        [k for k in ("wind_sensitivity", "wind_fit", "map", "spectra", "resonance_wind",
+                "event_slopes") if k in figures]
     parts.append("<h2>Figures</h2>")
     parts += [_img(figures[k]) for k in fig_order]
     parts += ["<h2>Sources along the fiber</h2>", _table(res.sources),
               "<h2>Storm events</h2>", _table(res.events),
+              "<h2>Resonances of pole channels (1-8 Hz)</h2>",
+              _table(getattr(res, "resonance_fits", None)),
               "<h2>Strongest wind sensitivity</h2>",
               _table(res.wind_fits.nlargest(15, "slope")),
               "<h2>Event slope against rain volume (drain channels)</h2>",

@@ -1,0 +1,122 @@
+"""``geohazard das``: storm-noise analysis of DAS files and synthetic storms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from geohazard.cli._common import JsonOpt, SeedOpt, console, emit_json, kv_table
+
+app = typer.Typer(help="DAS storm noise: band energy, weather relations, sources.",
+                  no_args_is_help=True)
+
+
+def _progress(title: str):  # noqa: ANN202
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn(title), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeRemainingColumn(), console=console, transient=True)
+
+
+@app.command()
+def analyze(
+    path: Annotated[Path, typer.Argument(help="DAS file or directory (any DASCore format).")],
+    weather: Annotated[Path, typer.Option("--weather", help="Weather file (CSV, ASOS "
+                                          "one-minute DSI-6405 or ISD-Lite).")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory (resumable).")],
+    geometry: Annotated[Path | None, typer.Option("--geometry", help="Geometry CSV.")] = None,
+    precip: Annotated[Path | None, typer.Option(
+        "--asos-precip", help="ASOS DSI-6406 precipitation file beside --weather.")] = None,
+    weather_format: Annotated[str, typer.Option("--weather-format",
+                                                help="auto, csv, asos or isd.")] = "auto",
+    config: Annotated[Path | None, typer.Option("--config", help="YAML/TOML settings.")] = None,
+    window: Annotated[float | None, typer.Option("--window", help="Window length, s.")] = None,
+    bands: Annotated[str | None, typer.Option("--bands", help="e.g. 0.5-8,2-8,8-125")] = None,
+    spacing: Annotated[float | None, typer.Option("--spacing", help="Channel spacing, m, "
+                                                  "for files without one.")] = None,
+    robust: Annotated[bool | None, typer.Option("--robust/--ols", help="Huber fits.")] = None,
+    event_gap: Annotated[float | None, typer.Option("--event-gap", help="Dry time "
+                                                    "separating storm events, s.")] = None,
+    engine: Annotated[str | None, typer.Option("--engine", help="serial or dask (uses the "
+                                               "active Dask scheduler/Client).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Chunks in flight with "
+                                                "--engine dask.")] = None,
+    fft_threads: Annotated[int | None, typer.Option("--fft-threads",
+                                                    help="Threads per FFT.")] = None,
+    db: Annotated[bool | None, typer.Option("--db/--no-db", help="Also write energy in "
+                                            "dB.")] = None,
+    live: Annotated[bool | None, typer.Option(
+        "--live/--final", help="Data still arriving: leave an incomplete last window for "
+        "the next run.")] = None,
+    channel_offset: Annotated[int | None, typer.Option(
+        "--channel-offset", help="Geometry channel number of data channel 0.")] = None,
+    time_col: Annotated[str | None, typer.Option("--time-col", help="CSV time column.")] = None,
+    wind_col: Annotated[str | None, typer.Option("--wind-col", help="CSV wind column.")] = None,
+    precip_col: Annotated[str | None, typer.Option("--precip-col",
+                                                   help="CSV precipitation column.")] = None,
+    wind_units: Annotated[str | None, typer.Option("--wind-units",
+                                                   help="m/s, knots, mph, km/h.")] = None,
+    precip_units: Annotated[str | None, typer.Option(
+        "--precip-units", help="Accumulation (mm, in) or rate (mm/h, in/h).")] = None,
+    timezone: Annotated[str, typer.Option("--timezone", help="Zone of naive CSV times.")] = "UTC",
+    json_out: JsonOpt = None,
+) -> None:
+    """Band energy, wind and rain relations and noise sources along the fiber."""
+    from geohazard.das.energy import parse_bands
+    from geohazard.das.pipeline import AnalysisConfig
+    from geohazard.das.pipeline import analyze as run
+    from geohazard.das.weather import WeatherColumns, read_weather
+
+    cfg = AnalysisConfig.load(
+        config, window_s=window, bands=parse_bands(bands) if bands else None,
+        spacing_m=spacing, robust=robust, event_gap_s=event_gap, engine=engine, db=db,
+        channel_offset=channel_offset, n_workers=workers, fft_workers=fft_threads, live=live)
+    columns = WeatherColumns(time=time_col, wind=wind_col, precip=precip_col,
+                             wind_units=wind_units, precip_units=precip_units,
+                             timezone=timezone)
+    wx: Path | object = weather
+    if precip is not None:  # ASOS page 1 (wind) + page 2 (precipitation)
+        wx = read_weather(weather, "asos", precip_path=precip)
+    with _progress("band energy") as bar:
+        task = bar.add_task("energy", total=None)
+        res = run(path, wx, out, geometry, cfg, weather_format=weather_format,
+                  weather_columns=columns,
+                  progress=lambda d, t: bar.update(task, completed=d, total=t))
+    s = res.summary
+    console.print(kv_table("DAS storm noise", {
+        "files": s["n_files"], "channels": s["n_channels"], "windows": s["n_windows"],
+        "band energy (x real time)": s["energy_x_realtime"], "classes": s["window_classes"],
+        "pole channels": s["pole_channels"], "drain channels": s["drain_channels"],
+        "events": len(s["events"]), "report": s.get("report", "-")}))
+    emit_json(json_out, s)
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")],
+    preset: Annotated[str, typer.Option("--preset", help="test, demo or paper.")] = "test",
+    seed: SeedOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Synthetic storms: FORESEE-layout HDF5 files, weather CSV and truth JSON."""
+    from geohazard.das.synthetic import preset as make_preset
+    from geohazard.das.synthetic import simulate_storms
+
+    cfg = make_preset(preset)
+    with _progress("simulating") as bar:
+        task = bar.add_task("sim", total=None)
+        res = simulate_storms(out, cfg, rng=seed,
+                              progress=lambda d, t: bar.update(task, completed=d, total=t))
+    summary = {"files": len(res.files), "das_dir": str(out / "das"),
+               "weather_csv": str(res.weather_csv), "truth_json": str(res.truth_json),
+               "window_s": cfg.window_s, "pole_centres": [p.center for p in cfg.poles],
+               "drain_centres": [d.center for d in cfg.drains],
+               "geometry_csv": str(res.geometry_csv),
+               "analyze": f"geohazard das analyze {out / 'das'} --weather {res.weather_csv} "
+                          f"--geometry {res.geometry_csv} --out {out / 'analysis'} "
+                          f"--window {cfg.window_s:g} "
+                          f"--event-gap {cfg.dry_gap * cfg.window_s / 2:g}"}
+    console.print(kv_table("synthetic storms", summary))
+    emit_json(json_out, summary)

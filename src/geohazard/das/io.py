@@ -1,0 +1,474 @@
+"""Reading DAS files: DASCore patches and spools, a FORESEE fast path, fiber geometry.
+
+Any format DASCore reads is supported through :func:`dascore.spool`.  FORESEE-layout
+HDF5 files (a ``raw`` dataset of shape ``(time, channel)`` and a ``timestamp`` dataset
+of POSIX seconds) are read by DASCore as ``H5Simple``; for contiguous uncompressed
+files a zero-copy memory map is used for streaming instead (same numbers, tested
+against DASCore).
+
+Conventions
+-----------
+* Sample arrays handed to the energy kernels are ``(time, channel)``.
+* Absolute times are int64 nanoseconds since the UNIX epoch, UTC.
+* A channel is the index along the fiber axis of the file; its position along the
+  fiber (``distance_m``) comes from the file's distance coordinate, from a supplied
+  channel spacing, or from a geometry (tap-test) table.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geohazard.exceptions import DASError, DataFileNotFoundError
+
+log = logging.getLogger(__name__)
+
+DAS_SUFFIXES = (".h5", ".hdf5", ".hdf", ".tdms", ".segy", ".sgy", ".dat", ".bin")
+NS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class DASFile:
+    """Metadata of one DAS file, enough to read any time slice of it.
+
+    Attributes
+    ----------
+    path
+        File path.
+    fmt
+        ``"FORESEE"`` (fast path) or DASCore's format name.
+    t0_ns
+        Time of the first sample, ns since the epoch (UTC).
+    dt_ns
+        Sampling interval in ns (float: interrogator clocks are not whole ns).
+    n_time, n_channel
+        Number of samples and of channels.
+    distance
+        Distance coordinate of the channels in m, or None when the file has none.
+    data_type, data_units
+        Quantity and units as the file states them ("" when unknown).
+    """
+
+    path: Path
+    fmt: str
+    t0_ns: int
+    dt_ns: float
+    n_time: int
+    n_channel: int
+    distance: tuple[float, ...] | None = None
+    data_type: str = ""
+    data_units: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def fs(self) -> float:
+        """Sampling rate in Hz."""
+        return NS / self.dt_ns
+
+    @property
+    def t_end_ns(self) -> float:
+        """End of the last sample's interval (exclusive), ns."""
+        return self.t0_ns + self.n_time * self.dt_ns
+
+    def index_at(self, t_ns: float) -> int:
+        """First sample index whose time is >= ``t_ns`` (clipped to [0, n_time])."""
+        k = int(np.ceil((t_ns - self.t0_ns) / self.dt_ns - 1e-6))
+        return min(max(k, 0), self.n_time)
+
+
+def _is_foresee(h5: Any) -> bool:
+    return "raw" in h5 and "timestamp" in h5 and h5["raw"].ndim == 2
+
+
+def _timestamps_to_ns(ts: np.ndarray, path: Path) -> np.ndarray:
+    ts = np.asarray(ts)
+    if np.issubdtype(ts.dtype, np.datetime64):
+        return ts.astype("datetime64[ns]").astype(np.int64).astype(np.float64)
+    ts = ts.astype(np.float64)
+    mag = np.nanmax(np.abs(ts)) if ts.size else 0.0
+    if mag > 1e17:  # already ns
+        return ts
+    if mag > 1e14:  # us
+        return ts * 1e3
+    if mag > 1e11:  # ms
+        return ts * 1e6
+    return ts * 1e9  # s
+
+
+def _scan_foresee(path: Path) -> DASFile:
+    import h5py
+
+    with h5py.File(path, "r") as h5:
+        raw, ts_ds = h5["raw"], h5["timestamp"]
+        n_ts = ts_ds.shape[0]
+        if raw.shape[0] == n_ts:
+            transposed = False
+        elif raw.shape[1] == n_ts:
+            transposed = True
+        else:
+            raise DASError(
+                f"{path}: 'timestamp' has {n_ts} values but 'raw' has shape {raw.shape}"
+            )
+        ts = _timestamps_to_ns(ts_ds[:], path)
+        offset = raw.id.get_offset() if raw.chunks is None and raw.compression is None else None
+        dtype = raw.dtype
+        shape = raw.shape
+        units = raw.attrs.get("units", b"")
+    if ts.size < 2:
+        raise DASError(f"{path}: fewer than 2 timestamps; cannot infer the sampling rate")
+    dt_med = float(np.median(np.diff(ts)))
+    if not dt_med > 0:
+        raise DASError(f"{path}: timestamps are not increasing")
+    # the whole span averages out the rounding of float POSIX seconds (~0.2 us)
+    dt = float((ts[-1] - ts[0]) / (ts.size - 1))
+    if abs(dt / dt_med - 1) > 1e-3:
+        raise DASError(f"{path}: timestamps are irregular (gap inside the file); "
+                       "split the file at the gap")
+    n_time, n_ch = (shape[1], shape[0]) if transposed else shape
+    return DASFile(
+        path=path, fmt="FORESEE", t0_ns=int(round(ts[0])), dt_ns=dt, n_time=int(n_time),
+        n_channel=int(n_ch), data_units=units.decode() if isinstance(units, bytes) else str(units),
+        extra={"offset": offset, "dtype": str(dtype), "shape": shape, "transposed": transposed},
+    )
+
+
+def _scan_dascore(path: Path) -> list[DASFile]:
+    import dascore as dc
+
+    try:
+        attrs_list = dc.scan(path)
+    except Exception as exc:  # DASCore raises many types for unreadable files
+        raise DASError(f"{path}: DASCore cannot read this file ({exc})") from None
+    out = []
+    for attrs in attrs_list:
+        dims = tuple(attrs.dim_tuple)
+        if "time" not in dims or len(dims) != 2:
+            raise DASError(f"{path}: expected 2-D (time, distance/channel) data, got {dims}")
+        tc = attrs.coords["time"]
+        dt_ns = float(np.timedelta64(tc.step, "ns").astype(np.int64))
+        t0 = int(np.datetime64(tc.min, "ns").astype(np.int64))
+        n_time = int(round((np.datetime64(tc.max, "ns").astype(np.int64) - t0) / dt_ns)) + 1
+        other = [d for d in dims if d != "time"][0]
+        oc = attrs.coords[other]
+        n_ch = int(round((float(oc.max) - float(oc.min)) / float(oc.step))) + 1
+        distance = None
+        if other == "distance":
+            distance = tuple(float(oc.min) + float(oc.step) * np.arange(n_ch))
+        out.append(DASFile(
+            path=path, fmt=str(attrs.file_format), t0_ns=t0, dt_ns=dt_ns, n_time=n_time,
+            n_channel=n_ch, distance=distance, data_type=str(attrs.data_type or ""),
+            data_units=str(attrs.data_units or ""), extra={"other_dim": other},
+        ))
+    return out
+
+
+def scan_file(path: str | Path) -> list[DASFile]:
+    """Describe the data in one file without loading it.
+
+    Parameters
+    ----------
+    path
+        A DAS file in any format DASCore reads (FORESEE HDF5 included).
+
+    Returns
+    -------
+    list of DASFile
+        Usually one entry; several when a file holds several patches.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise DataFileNotFoundError(f"{p}: DAS file not found")
+    if p.suffix.lower() in (".h5", ".hdf5", ".hdf"):
+        import h5py
+
+        try:
+            with h5py.File(p, "r") as h5:
+                foresee = _is_foresee(h5)
+        except OSError as exc:
+            raise DASError(f"{p}: not a readable HDF5 file ({exc})") from None
+        if foresee:
+            return [_scan_foresee(p)]
+    return _scan_dascore(p)
+
+
+def scan_path(path: str | Path) -> list[DASFile]:
+    """Describe one file or every DAS file under a directory, sorted by start time.
+
+    Raises :class:`DASError` if files overlap in time (samples would be counted twice),
+    or disagree on sampling rate or channel count.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise DataFileNotFoundError(f"{p}: DAS file or directory not found")
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*") if f.is_file()
+                       and f.suffix.lower() in DAS_SUFFIXES and not f.name.startswith("."))
+        if not files:
+            raise DASError(f"{p}: no DAS files ({', '.join(DAS_SUFFIXES)}) in directory")
+    else:
+        files = [p]
+    infos = [info for f in files for info in scan_file(f)]
+    infos.sort(key=lambda f: f.t0_ns)
+    check_consistent(infos)
+    return infos
+
+
+def check_consistent(infos: list[DASFile]) -> None:
+    """Raise if files overlap in time or differ in sampling rate or channel count."""
+    first = infos[0]
+    for prev, cur in zip(infos[:-1], infos[1:], strict=True):
+        if cur.t0_ns < prev.t_end_ns - 0.5 * prev.dt_ns:
+            raise DASError(f"{cur.path}: starts before the end of {prev.path} "
+                           "(overlapping files would be counted twice)")
+    for info in infos[1:]:
+        if abs(info.dt_ns - first.dt_ns) > 1e-6 * first.dt_ns:
+            raise DASError(f"{info.path}: sampling rate {info.fs:.6g} Hz differs from "
+                           f"{first.fs:.6g} Hz of {first.path}")
+        if info.n_channel != first.n_channel:
+            raise DASError(f"{info.path}: {info.n_channel} channels, but {first.path} has "
+                           f"{first.n_channel}")
+
+
+class SliceReader:
+    """Read ``(time, channel)`` slices of :class:`DASFile` objects, one file open at a time.
+
+    FORESEE files stored contiguously are memory-mapped; every other format is read
+    with DASCore (the current file's patch is kept, so memory is bounded by one file).
+    """
+
+    def __init__(self, channels: slice | None = None) -> None:
+        self.channels = channels if channels is not None else slice(None)
+        self._key: Path | None = None
+        self._array: Any = None
+        self._times: np.ndarray | None = None
+
+    def _open(self, info: DASFile) -> Any:
+        if self._key == info.path:
+            return self._array
+        self.close()
+        if info.fmt == "FORESEE":
+            self._array = _open_foresee(info)
+            self._times = None
+        else:  # DASCore's loaded coordinates are the truth (scans may be off by a sample)
+            patch = read_patch(info.path).transpose("time", ...)
+            self._array = patch.data
+            self._times = patch.get_coord("time").values.astype("datetime64[ns]").astype(
+                np.int64)
+        self._key = info.path
+        return self._array
+
+    def read(self, info: DASFile, i0: int, i1: int) -> np.ndarray:
+        """Samples ``i0:i1`` of ``info`` for the selected channels, shape ``(time, channel)``."""
+        arr = self._open(info)
+        if info.extra.get("transposed"):
+            return np.asarray(arr[self.channels, i0:i1]).T
+        return np.asarray(arr[i0:i1, self.channels])
+
+    def read_range(self, info: DASFile, t_lo: float, t_hi: float) -> np.ndarray:
+        """Samples with times in ``[t_lo, t_hi)`` (ns), shape ``(time, channel)``."""
+        self._open(info)
+        if self._times is None:
+            return self.read(info, info.index_at(t_lo), info.index_at(t_hi))
+        i0, i1 = np.searchsorted(self._times, [t_lo, t_hi], side="left")
+        return self.read(info, int(i0), int(i1))
+
+    def close(self) -> None:
+        """Release the open file."""
+        h5 = getattr(self._array, "_h5file", None)
+        if h5 is not None:
+            h5.close()
+        self._array, self._key = None, None
+
+
+class _H5Array:
+    """Thin wrapper keeping an h5py file open for dataset slicing."""
+
+    def __init__(self, path: Path) -> None:
+        import h5py
+
+        self._h5file = h5py.File(path, "r")
+        self._ds = self._h5file["raw"]
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        return self._ds[key]
+
+
+def _open_foresee(info: DASFile) -> Any:
+    offset = info.extra.get("offset")
+    if offset is not None:
+        return np.memmap(info.path, dtype=np.dtype(info.extra["dtype"]), mode="r",
+                         offset=offset, shape=tuple(info.extra["shape"]))
+    return _H5Array(info.path)
+
+
+def read_patch(path: str | Path, spacing_m: float | None = None) -> Any:
+    """Read a file as one DASCore :class:`~dascore.Patch` with dims ``(time, distance)``.
+
+    Parameters
+    ----------
+    path
+        Any file DASCore reads (FORESEE HDF5 is DASCore's ``H5Simple``).
+    spacing_m
+        Channel spacing to supply when the file has channel numbers but no distances;
+        ignored (with a log message) when the file has a distance coordinate.
+
+    Returns
+    -------
+    dascore.Patch
+    """
+    import dascore as dc
+
+    p = Path(path)
+    if not p.exists():
+        raise DataFileNotFoundError(f"{p}: DAS file not found")
+    try:
+        spool = dc.spool(p)
+        patch = spool[0] if len(spool) == 1 else spool.chunk(time=None)[0]
+    except Exception as exc:  # DASCore raises many types for unreadable files
+        raise DASError(f"{p}: DASCore cannot read this file ({exc})") from None
+    return with_distance(patch, spacing_m)
+
+
+def with_distance(patch: Any, spacing_m: float | None = None) -> Any:
+    """Return ``patch`` with a ``distance`` dim (m), supplying spacing if needed."""
+    dims = patch.dims
+    if "distance" in dims:
+        if spacing_m is not None:
+            log.info("file has a distance coordinate; --spacing %s ignored", spacing_m)
+        return patch
+    other = [d for d in dims if d != "time"]
+    if len(other) != 1:
+        raise DASError(f"patch dims {dims}: expected time and one fiber axis")
+    n = patch.shape[dims.index(other[0])]
+    step = 1.0 if spacing_m is None else float(spacing_m)
+    if step <= 0:
+        raise DASError(f"channel spacing must be positive, got {spacing_m}")
+    ch = np.asarray(patch.get_coord(other[0]).values, dtype=float)
+    dist = (ch - ch[0]) * step if ch.size == n else np.arange(n) * step
+    return patch.rename_coords(**{other[0]: "distance"}).update_coords(distance=dist)
+
+
+# ---------------------------------------------------------------- geometry
+_GEOM_ALIASES = {
+    "channel": ("channel", "chan", "channel_number", "ch", "channel_id"),
+    "distance_m": ("distance_m", "distance", "dist", "fiber_distance", "optical_distance"),
+    "latitude": ("latitude", "lat"),
+    "longitude": ("longitude", "lon", "lng", "long"),
+    "x": ("x", "easting", "utm_x", "x_m"),
+    "y": ("y", "northing", "utm_y", "y_m"),
+    "z": ("z", "elevation", "depth", "z_m"),
+}
+
+
+def _match_columns(columns: list[str], overrides: dict[str, str] | None) -> dict[str, str]:
+    found: dict[str, str] = {}
+    lower = {c.strip().lower(): c for c in columns}
+    for key, aliases in _GEOM_ALIASES.items():
+        if overrides and key in overrides:
+            if overrides[key] not in columns:
+                raise DASError(f"geometry column '{overrides[key]}' not found in {columns}")
+            found[key] = overrides[key]
+            continue
+        for alias in aliases:
+            if alias in lower:
+                found[key] = lower[alias]
+                break
+    return found
+
+
+def read_geometry(path: str | Path, columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """Read a fiber geometry (tap-test) CSV.
+
+    Recognised columns (case-insensitive, aliases allowed, or named in ``columns``):
+    ``channel`` (required), ``distance_m``, ``latitude``/``longitude``, ``x``/``y``/``z``.
+    A second header line of units (as in the PoroTomo/Brady file) is skipped.  When no
+    distance is given, it is the cumulative 3-D path length through the x/y/z points.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by integer ``channel``, sorted, with standard column names.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise DataFileNotFoundError(f"{p}: geometry file not found")
+    df = pd.read_csv(p, skipinitialspace=True)
+    if len(df) and not _is_number(df.iloc[0, 0]):
+        df = df.iloc[1:].reset_index(drop=True)  # units row
+    cols = _match_columns(list(df.columns), columns)
+    if "channel" not in cols:
+        raise DASError(f"{p}: no channel column (looked for {_GEOM_ALIASES['channel']})")
+    out = pd.DataFrame({k: pd.to_numeric(df[c], errors="coerce") for k, c in cols.items()})
+    bad = out["channel"].isna()
+    if bad.any():
+        raise DASError(f"{p}: non-numeric channel in row {int(np.flatnonzero(bad)[0]) + 2}")
+    out["channel"] = out["channel"].astype(np.int64)
+    out = out.drop_duplicates("channel").sort_values("channel").set_index("channel")
+    if "distance_m" not in out and {"x", "y"} <= set(out.columns):
+        xyz = out[[c for c in ("x", "y", "z") if c in out]].to_numpy(float)
+        seg = np.r_[0.0, np.linalg.norm(np.diff(xyz, axis=0), axis=1)]
+        out["distance_m"] = np.cumsum(np.nan_to_num(seg))
+    return out
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def channel_table(
+    n_channel: int,
+    distance: tuple[float, ...] | np.ndarray | None = None,
+    spacing_m: float | None = None,
+    geometry: pd.DataFrame | None = None,
+    channel_offset: int = 0,
+) -> pd.DataFrame:
+    """Position of each channel: ``channel``, ``distance_m`` and any geometry columns.
+
+    Parameters
+    ----------
+    n_channel
+        Number of channels in the data.
+    distance
+        Distance coordinate from the file, if it has one.
+    spacing_m
+        Channel spacing to use when the file has no distance coordinate.
+    geometry
+        Table from :func:`read_geometry`; row ``channel + channel_offset`` gives the
+        position of data channel ``channel``.  Its ``distance_m`` wins over the others.
+    channel_offset
+        Geometry channel number of data channel 0.
+    """
+    ch = np.arange(n_channel)
+    if distance is not None:
+        dist = np.asarray(distance, dtype=float)
+    elif spacing_m is not None:
+        dist = ch * float(spacing_m)
+    else:
+        dist = ch.astype(float)
+    table = pd.DataFrame({"channel": ch, "distance_m": dist})
+    if geometry is not None:
+        geo = geometry.reindex(ch + channel_offset)
+        matched = int(geo.notna().any(axis=1).sum())
+        if matched == 0:
+            raise DASError(
+                f"geometry covers channels {geometry.index.min()}..{geometry.index.max()}, "
+                f"none of data channels {channel_offset}..{channel_offset + n_channel - 1}"
+            )
+        for col in geo.columns:
+            vals = geo[col].to_numpy(float)
+            if col == "distance_m":
+                table["distance_m"] = np.where(np.isnan(vals), dist, vals)
+            else:
+                table[col] = vals
+        table.attrs["geometry_matched"] = matched
+    return table
