@@ -51,12 +51,14 @@ def _register() -> None:
     """Attach the sub-apps. Each system's CLI module defines ``app``."""
     from geohazard.cli import catalog, demo, forecast, report
     from geohazard.cli import das as das_cli
+    from geohazard.cli import etas as etas_cli
 
     app.add_typer(catalog.app, name="catalog")
     app.command("demo")(demo.demo)
     app.add_typer(forecast.app, name="forecast")
     app.add_typer(report.app, name="report")
     # --- system sub-apps (one line each) ---
+    app.add_typer(etas_cli.app, name="etas")
     app.add_typer(das_cli.app, name="das")
 
 
