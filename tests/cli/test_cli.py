@@ -72,3 +72,9 @@ def test_demo_catalog_step(tmp_path, catalogs_dir, catalog):
     assert html.count("data:image/png;base64,") == 3
     assert json.loads((tmp_path / "summary.json").read_text())["catalog"]["events"] == res[
         "catalog"]["events"]
+
+
+def test_usage_error_has_no_traceback():
+    res = run_cli("catalog", "info", "a", "b")
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr and "unexpected extra argument" in res.stderr

@@ -52,6 +52,7 @@ def _register() -> None:
     from geohazard.cli import catalog, demo, forecast, report
     from geohazard.cli import das as das_cli
     from geohazard.cli import etas as etas_cli
+    from geohazard.cli import landslide as landslide_cli
 
     app.add_typer(catalog.app, name="catalog")
     app.command("demo")(demo.demo)
@@ -59,6 +60,7 @@ def _register() -> None:
     app.add_typer(report.app, name="report")
     # --- system sub-apps (one line each) ---
     app.add_typer(etas_cli.app, name="etas")
+    app.add_typer(landslide_cli.app, name="landslide")
     app.add_typer(das_cli.app, name="das")
 
 
@@ -77,13 +79,16 @@ def main() -> None:
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(1)
-    except Exception as exc:  # click usage errors come through here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # usage errors come through here in non-standalone mode
+        if _is_click_exception(exc):
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         raise
+
+
+def _is_click_exception(exc: BaseException) -> bool:
+    """True for click's ClickException, whether from click or the copy Typer bundles."""
+    return any(cls.__name__ == "ClickException" for cls in type(exc).__mro__)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,207 @@
+"""``geohazard landslide`` hazard commands: ``newmark``, ``usgs-global``, ``scenario``, ``scaling``.
+
+Kept apart from the susceptibility commands; :func:`register` attaches them to the
+``landslide`` Typer app defined in :mod:`geohazard.cli.landslide`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from geohazard.cli._common import JsonOpt, console, emit_json, kv_table
+from geohazard.exceptions import InputError
+
+
+def _progress(title: str):  # noqa: ANN202
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn(title), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeRemainingColumn(), console=console, transient=True)
+
+
+def usgs_global(
+    shakemap: Annotated[Path, typer.Option("--shakemap", help="ShakeMap grid.xml.")],
+    lithology: Annotated[Path, typer.Option("--lithology", help="GLiM coefficient raster.")],
+    landcover: Annotated[Path, typer.Option("--landcover", help="GlobCover coefficients.")],
+    slope: Annotated[Path, typer.Option("--slope", help="Slope raster (defines the grid).")],
+    cti: Annotated[Path, typer.Option("--cti", help="Compound topographic index grid.")],
+    out: Annotated[Path, typer.Option("--out", help="Areal coverage GeoTIFF to write.")],
+    slope_units: Annotated[str, typer.Option(
+        "--slope-units", help="gradient, degrees, percent or degrees*100.")] = "gradient",
+    block_rows: Annotated[int | None, typer.Option(
+        "--block-rows", help="Rows per window (bounded memory); default: in memory.")] = None,
+    pga_threshold: Annotated[float, typer.Option(
+        "--pga-threshold", help="PGA threshold (g) of the aggregate statistics.")] = 0.1,
+    json_out: JsonOpt = None,
+) -> None:
+    """USGS global landslide model (Nowicki Jessee et al. 2018, operational version)."""
+    from geohazard.landslide.usgs import run_jessee2018
+
+    with _progress("Nowicki Jessee 2018") as bar:
+        task = bar.add_task("rows", total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        res = run_jessee2018(shakemap, lithology, landcover, slope, cti,
+                             slope_units=slope_units, out=out, block_rows=block_rows,
+                             pga_threshold_g=pga_threshold, progress=tick)
+    rows = {k: res.stats[k] for k in ("event", "magnitude", "hagg_km2", "alert",
+                                      "max_coverage", "n_cells")}
+    console.print(kv_table("USGS global landslide model", {**rows, "out": str(out)}))
+    emit_json(json_out, {**res.stats, "out": str(out)})
+
+
+def newmark(
+    slope: Annotated[Path, typer.Option("--slope", help="Slope raster in degrees.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder for the GeoTIFFs.")],
+    shakemap: Annotated[Path | None, typer.Option("--shakemap", help="ShakeMap grid.xml "
+                                                  "(PGA, PGV, magnitude).")] = None,
+    pga: Annotated[Path | None, typer.Option("--pga", help="PGA raster in g.")] = None,
+    cohesion: Annotated[float, typer.Option("--cohesion", help="Cohesion, kPa.")] = 10.0,
+    friction: Annotated[float, typer.Option("--friction", help="Friction angle, deg.")] = 30.0,
+    thickness: Annotated[float, typer.Option("--thickness", help="Slab thickness, m.")] = 2.4,
+    unit_weight: Annotated[float, typer.Option("--unit-weight", help="kN/m^3.")] = 15.7,
+    saturation: Annotated[float, typer.Option("--saturation", help="Saturated "
+                                              "proportion m (0-1).")] = 0.0,
+    model: Annotated[str, typer.Option("--model", help="jibson2007, jibson2007_m, "
+                                       "saygili_rathje2008, saygili_rathje2008_pgv, "
+                                       "bray_travasarou2007.")] = "jibson2007",
+    magnitude: Annotated[float | None, typer.Option("--magnitude", help="Mw (default: "
+                                                    "from the ShakeMap).")] = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Infinite-slope Newmark analysis: FS, critical acceleration, displacement, P(failure)."""
+    import numpy as np
+
+    from geohazard.landslide.newmark import newmark_maps
+    from geohazard.landslide.raster import read_raster, write_geotiff
+
+    s = read_raster(slope, crs="EPSG:4326", units="degrees")
+    pga_da, pgv_da, mag = _ground_motion_inputs(s, shakemap, pga, magnitude)
+    maps = newmark_maps(s, pga_da, cohesion_kpa=cohesion, friction_deg=friction,
+                        thickness_m=thickness, unit_weight=unit_weight, saturation=saturation,
+                        model=model, magnitude=mag, pgv_cms=pgv_da)
+    ds = maps.to_dataset()
+    for name in ds.data_vars:
+        write_geotiff(ds[name].where(np.isfinite(ds[name])), Path(out) / f"{name}.tif")
+    dn = ds["dn_cm"].values
+    figures: dict[str, Any] = {
+        "model": model, "cells": int(np.isfinite(dn).sum()),
+        "unstable_static": int(np.sum(ds["fs"].values <= 1.0)),
+        "dn_ge_5cm": int(np.sum(dn >= 5.0)),
+        "mean_p_failure": float(np.nanmean(ds["p_failure"].values)),
+        "out": str(out),
+    }
+    console.print(kv_table("Newmark analysis", figures))
+    emit_json(json_out, figures)
+
+
+def _ground_motion_inputs(grid: Any, shakemap: Path | None, pga: Path | None,
+                          magnitude: float | None) -> tuple[Any, Any, float | None]:
+    from geohazard.landslide.raster import align_to, read_raster
+    from geohazard.landslide.shakemap import read_shakemap_grid
+
+    if (shakemap is None) == (pga is None):
+        raise InputError("give exactly one of --shakemap and --pga")
+    if shakemap is not None:
+        sm = read_shakemap_grid(shakemap)
+        pga_da = align_to(sm.layer("pga"), grid) / 100.0  # %g -> g
+        pgv_da = align_to(sm.layer("pgv"), grid) if "PGV" in sm.fields else None
+        return pga_da, pgv_da, magnitude if magnitude is not None else sm.magnitude
+    pga_da = align_to(read_raster(pga, crs="EPSG:4326", units="g"), grid)  # type: ignore[arg-type]
+    return pga_da, None, magnitude
+
+
+def scenario(
+    magnitude: Annotated[float, typer.Option("--magnitude", help="Moment magnitude.")],
+    trace: Annotated[str, typer.Option("--trace", help="'lon,lat;lon,lat;...' top edge.")],
+    dip: Annotated[float, typer.Option("--dip", help="Dip, degrees, to the right of the "
+                                       "trace direction.")],
+    grid: Annotated[Path, typer.Option("--grid", help="Raster defining the output grid "
+                                       "(e.g. the DEM or slope).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    rake: Annotated[float, typer.Option("--rake", help="Rake, degrees.")] = 90.0,
+    ztor: Annotated[float, typer.Option("--ztor", help="Top depth, km.")] = 0.0,
+    width: Annotated[float | None, typer.Option("--width", help="Down-dip width, km.")] = None,
+    vs30: Annotated[Path | None, typer.Option("--vs30", help="Vs30 raster, m/s.")] = None,
+    slope: Annotated[Path | None, typer.Option("--slope", help="Slope gradient (m/m) for "
+                                               "Vs30 from slope.")] = None,
+    gmpe: Annotated[str, typer.Option("--gmpe", help="ASK14, BSSA14, CB14 or CY14.")] = "ASK14",
+    json_out: JsonOpt = None,
+) -> None:
+    """Scenario PGA and PGV rasters from a finite rupture (NGA-West2 model from pygmm)."""
+    import numpy as np
+
+    from geohazard.landslide.groundmotion import Rupture, parse_trace, scenario_shaking
+    from geohazard.landslide.raster import align_to, read_raster, write_geotiff
+
+    g = read_raster(grid, crs="EPSG:4326")
+    rup = Rupture(magnitude, tuple(parse_trace(trace)), dip, rake, ztor, width)
+    vs = align_to(read_raster(vs30, crs="EPSG:4326"), g) if vs30 is not None else None
+    sl = align_to(read_raster(slope, crs="EPSG:4326"), g) if slope is not None else None
+    if vs is None and sl is None:
+        from geohazard.landslide.terrain import slope_deg  # --grid is then the DEM
+
+        sdeg = slope_deg(g)
+        sl = sdeg.copy(data=np.tan(np.radians(sdeg.values)))
+    with _progress(f"{gmpe} scenario") as bar:
+        task = bar.add_task("cells", total=g.size)
+        ds = scenario_shaking(rup, g, vs30=vs, slope_mm=sl, gmpe=gmpe,
+                              progress=lambda d, t: bar.update(task, completed=d))
+    for name in ("pga_g", "pgv_cms", "vs30", "rrup", "rjb", "rx"):
+        write_geotiff(ds[name], Path(out) / f"{name}.tif")
+    figures = {"gmpe": gmpe.upper(), "mechanism": rup.mechanism,
+               "width_km": rup.down_dip_width, "max_pga_g": float(ds.pga_g.max()),
+               "max_pgv_cms": float(ds.pgv_cms.max()), "cells": int(g.size), "out": str(out)}
+    console.print(kv_table("Scenario shaking", figures))
+    emit_json(json_out, figures)
+
+
+def scaling(
+    events: Annotated[Path | None, typer.Option("--events", help="Event CSV (mw, "
+                                                "n_landslides, area_km2, volume_km3); "
+                                                "default: the reviewed Tibetan events.")] = None,
+    magnitude: Annotated[float | None, typer.Option("--magnitude", help="Also predict "
+                                                    "for this Mw.")] = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Fit log10 N, area and volume = a*M + b and compare with literature relations."""
+    from geohazard.landslide.scaling import (
+        LITERATURE,
+        fit_event_table,
+        load_events,
+        load_reviewed_events,
+    )
+
+    df = load_reviewed_events() if events is None else load_events(events)
+    fits = fit_event_table(df)
+    out: dict[str, Any] = {"n_events": len(df), "fits": {}, "literature": {}}
+    for q, f in fits.items():
+        if f is None:
+            console.print(f"[yellow]{q}: fewer than 3 events with values; not fitted[/]")
+            continue
+        row = f.to_dict()
+        if magnitude is not None:
+            pr = f.predict(magnitude)
+            row.update({"predict_mw": magnitude, "median": float(pr["median"]),
+                        "lower95": float(pr["lower"]), "upper95": float(pr["upper"])})
+        out["fits"][q] = row
+        console.print(kv_table(f"log10 {q} = a M + b", row))
+    for key, rel in LITERATURE.items():
+        out["literature"][key] = {"slope": rel.slope, "intercept": rel.intercept,
+                                  "source": rel.source, "verified": rel.verified}
+        if magnitude is not None:
+            out["literature"][key]["predict"] = float(rel.predict(magnitude))
+    emit_json(json_out, out)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the hazard commands to the ``landslide`` app."""
+    app.command("usgs-global")(usgs_global)
+    app.command("newmark")(newmark)
+    app.command("scenario")(scenario)
+    app.command("scaling")(scaling)

@@ -1,0 +1,202 @@
+"""``geohazard landslide`` factor and susceptibility commands.
+
+Commands ``terrain``, ``fault-factors``, ``factors`` and ``susceptibility``;
+:func:`register` attaches them to the ``landslide`` Typer app of
+:mod:`geohazard.cli.landslide`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from geohazard.cli._common import JsonOpt, SeedOpt, console, emit_json, kv_table
+from geohazard.exceptions import InputError
+
+FactorOpt = Annotated[list[str], typer.Option(
+    "--factor", help="NAME=RASTER; repeat. The first one defines the grid.")]
+BinsOpt = Annotated[list[str] | None, typer.Option(
+    "--bins", help="NAME=K (quantile classes) or NAME=e0,e1,...; repeat.")]
+CrsOpt = Annotated[str | None, typer.Option("--crs", help="CRS for files that have none.")]
+
+
+def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise InputError(f"{what} must look like NAME=VALUE, got {item!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _load_factors(items: list[str], crs: str | None, categorical: set[str]) -> dict[str, Any]:
+    from geohazard.landslide import raster as rst
+
+    paths = _pairs(items, "--factor")
+    if not paths:
+        raise InputError("give at least one --factor NAME=RASTER")
+    names = list(paths)
+    ref = rst.read_raster(paths[names[0]], name=names[0], crs=crs)
+    out = {names[0]: ref}
+    for n in names[1:]:
+        da = rst.read_raster(paths[n], name=n, crs=crs)
+        out[n] = rst.align_to(da, ref, "nearest" if n in categorical else "bilinear")
+    return out
+
+
+def _parse_bins(text: str) -> int | list[float]:
+    try:
+        return int(text) if "," not in text else [float(v) for v in text.split(",")]
+    except ValueError as exc:
+        raise InputError(f"--bins value {text!r} is not K or e0,e1,...") from exc
+
+
+def terrain(
+    dem: Annotated[Path, typer.Argument(help="DEM raster (any GDAL format), metres.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder of GeoTIFFs.")],
+    products: Annotated[str, typer.Option(
+        "--products", help="Comma list of slope_deg, aspect_deg, curvature, "
+        "profile_curvature, plan_curvature, relief, twi.")
+    ] = "slope_deg,aspect_deg,curvature,relief",
+    tile: Annotated[int, typer.Option("--tile", help="Window size in cells.")] = 1024,
+    radius: Annotated[int, typer.Option("--radius", help="Relief radius, cells.")] = 3,
+    crs: CrsOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Slope, aspect, curvature, relief (windowed, bounded memory) and TWI (in memory)."""
+    import time
+
+    import numpy as np
+
+    from geohazard.landslide import hydrology as hyd
+    from geohazard.landslide import raster as rst
+    from geohazard.landslide import terrain as ter
+
+    wanted = [p.strip() for p in products.split(",") if p.strip()]
+    local = tuple(p for p in wanted if p != "twi")
+    t0 = time.perf_counter()
+    paths = ter.terrain_geotiff(dem, out, local, tile=tile, radius=radius, crs=crs,
+                                progress=True) if local else {}
+    if "twi" in wanted:
+        paths["twi"] = rst.write_geotiff(hyd.twi(rst.read_raster(dem, crs=crs)), out / "twi.tif")
+    secs = time.perf_counter() - t0
+    stats: dict[str, Any] = {"dem": str(dem), "seconds": secs}
+    for name, path in paths.items():
+        v = rst.read_raster(path).values
+        stats[name] = {"path": str(path), "mean": float(np.nanmean(v)),
+                       "min": float(np.nanmin(v)), "max": float(np.nanmax(v))}
+    console.print(kv_table("terrain", {k: (v["path"] if isinstance(v, dict) else v)
+                                       for k, v in stats.items()}))
+    emit_json(json_out, stats)
+
+
+def fault_factors(
+    faults: Annotated[Path, typer.Option("--faults", help="GeoJSON, shapefile or GeoPackage.")],
+    ref: Annotated[Path, typer.Option("--ref", help="Raster defining the output grid.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    right_hand_rule: Annotated[bool, typer.Option(
+        "--right-hand-rule", help="Faults without a dip direction dip right of the trace.")
+    ] = False,
+    search_km: Annotated[float, typer.Option("--search-km", help="Fault search radius.")] = 200,
+    crs: CrsOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Distance to fault and hanging-wall / footwall / active-side rasters."""
+    from geohazard.landslide import faults as flt
+    from geohazard.landslide import raster as rst
+
+    fl = flt.read_faults(faults)
+    grid = rst.read_raster(ref, crs=crs, chunks=2048)  # lazy: only the grid is used
+    paths = flt.fault_factors_geotiff(fl, grid, out, search_radius_m=search_km * 1000.0,
+                                      right_hand_rule=right_hand_rule, progress=True)
+    side = rst.read_raster(paths["side"], chunks=2048).data
+    dist = rst.read_raster(paths["distance_m"], chunks=2048).data
+    res = {"distance_tif": str(paths["distance_m"]), "side_tif": str(paths["side"]),
+           "signed_distance_tif": str(paths["signed_distance_m"]),
+           "hanging_wall_cells": int((side == 1).sum().compute()),
+           "footwall_cells": int((side == -1).sum().compute()),
+           "unknown_cells": int((side == 0).sum().compute()),
+           "distance_m_max": float(dist.max().compute())}
+    console.print(kv_table("fault factors", res))
+    emit_json(json_out, res)
+
+
+def factors(
+    inventory: Annotated[Path, typer.Option("--inventory", help="Landslide polygons/points.")],
+    factor: FactorOpt,
+    out: Annotated[Path, typer.Option("--out", help="CSV table to write.")],
+    bins: BinsOpt = None,
+    crs: CrsOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Per-class number density, area percentage, frequency ratio and information value."""
+    import pandas as pd
+
+    from geohazard.io_utils import write_text_atomic
+    from geohazard.landslide import factors as fac
+    from geohazard.landslide import inventory as inv
+
+    bin_map = {k: _parse_bins(v) for k, v in _pairs(bins, "--bins").items()}
+    rasters = _load_factors(factor, crs, set(_pairs(factor, "--factor")) - set(bin_map))
+    ref = next(iter(rasters.values()))
+    ds = inv.inventory_rasters(inv.read_inventory(inventory), ref)
+    tables = {n: fac.factor_statistics(da, ds, bins=bin_map.get(n)) for n, da in
+              rasters.items()}
+    df = pd.concat([t.assign(factor=n) for n, t in tables.items()], ignore_index=True)
+    write_text_atomic(out, df.to_csv(index=False))
+    console.print(kv_table("factor statistics", {
+        "landslides": ds.attrs["n_landslides"], "outside grid": ds.attrs["n_outside_grid"],
+        "factors": ", ".join(tables), "table": str(out)}))
+    emit_json(json_out, {"table": str(out), "n_landslides": ds.attrs["n_landslides"],
+                         "factors": {n: t.to_dict(orient="records") for n, t in tables.items()}})
+
+
+def susceptibility(
+    inventory: Annotated[Path, typer.Option("--inventory", help="Landslide polygons/points.")],
+    factor: FactorOpt,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    method: Annotated[str, typer.Option("--method", help="logistic or random_forest.")
+                      ] = "logistic",
+    categorical: Annotated[list[str] | None, typer.Option(
+        "--categorical", help="Class factor name; repeat.")] = None,
+    balance: Annotated[float, typer.Option("--balance", help="Stable cells per landslide "
+                                           "cell.")] = 1.0,
+    block_size: Annotated[float | None, typer.Option(
+        "--block-size", help="Spatial CV block side (CRS units).")] = None,
+    folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds.")] = 5,
+    trees: Annotated[int, typer.Option("--trees", help="Random-forest trees.")] = 200,
+    report: Annotated[bool, typer.Option("--report/--no-report", help="HTML report.")] = True,
+    crs: CrsOpt = None,
+    seed: SeedOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Fit, validate on spatial blocks, map susceptibility to GeoTIFF and report."""
+    from geohazard.landslide import inventory as inv
+    from geohazard.landslide.pipeline import run_susceptibility
+
+    cats = list(categorical or [])
+    rasters = _load_factors(factor, crs, set(cats))
+    ref = next(iter(rasters.values()))
+    ds = inv.inventory_rasters(inv.read_inventory(inventory), ref)
+    with console.status(f"fitting {method} with blocked cross-validation"):
+        res = run_susceptibility(rasters, ds["mask"].rio.write_crs(ref.rio.crs), out,
+                                 method=method, categorical=cats, balance=balance,
+                                 block_size=block_size, n_folds=folds, n_estimators=trees,
+                                 inventory=ds, report=report, rng=seed)
+    console.print(kv_table("susceptibility", {
+        "method": method, "cells": res["n_cells"], "landslide cells": res["n_landslide_cells"],
+        "held-out AUC": res["cv"]["auc_mean"], "AUC std": res["cv"]["auc_std"],
+        "prediction-rate AUC": res["cv"]["prediction_rate"]["auc"],
+        "GeoTIFF": res["susceptibility_tif"], "report": res.get("report", "-")}))
+    emit_json(json_out, res)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the factor and susceptibility commands to ``app``."""
+    app.command("terrain")(terrain)
+    app.command("fault-factors")(fault_factors)
+    app.command("factors")(factors)
+    app.command("susceptibility")(susceptibility)

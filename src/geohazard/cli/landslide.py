@@ -1,0 +1,15 @@
+"""``geohazard landslide``: terrain, susceptibility, Newmark, USGS model, scenarios, scaling."""
+
+from __future__ import annotations
+
+import typer
+
+from geohazard.cli._landslide_hazard import register as _register_hazard
+from geohazard.cli._landslide_susceptibility import register as _register_susceptibility
+
+app = typer.Typer(help="Earthquake-induced landslides: terrain and fault factors, "
+                  "susceptibility, Newmark, the USGS global model, scenario shaking, scaling.",
+                  no_args_is_help=True)
+
+_register_hazard(app)  # newmark, usgs-global, scenario, scaling
+_register_susceptibility(app)  # terrain, fault-factors, factors, susceptibility

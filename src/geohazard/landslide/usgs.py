@@ -1,0 +1,591 @@
+r"""USGS global earthquake-triggered landslide model (Nowicki Jessee et al., 2018).
+
+The model is a logistic regression on ShakeMap PGV and global susceptibility layers,
+
+.. math::
+
+    X = b_0 + b_1 \ln PGV + b_2 S + b_3 L + b_4 CTI + b_5 LC + b_6 S \ln PGV,
+    \qquad P = 1 / (1 + e^{-X}),
+
+with :math:`S` the slope in degrees, :math:`L` and :math:`LC` the lithology (GLiM) and
+land-cover (GlobCover) coefficients (already substituted in the operational input
+rasters, hence :math:`b_3 = b_5 = 1`) and :math:`CTI` the compound topographic index.
+Coefficients (Nowicki Jessee et al. 2018, JGR Earth Surface 123:1835-1859, Table 3, as
+used in the USGS ``groundfailure`` configuration ``jessee_2018.ini``): ``b0 = -6.30``,
+``b1 = 1.65``, ``b2 = 0.06``, ``b4 = 0.03``, ``b6 = 0.01``. PGV is clipped to
+[0, 211] cm/s and CTI to [0, 19] (the ranges of the calibration data).
+
+Operational changes described by Allstadt et al. (2022, Earthquake Spectra 38(1):5-36)
+and the USGS Ground Failure background page:
+
+* relative hazard ``P`` is converted to areal coverage (proportion of each cell
+  affected) with ``exp(-7.592 + 5.237 P - 3.042 P^2 + 4.035 P^3)`` (maximum 0.256);
+* the "unconsolidated sediments" lithology coefficient -3.22 is replaced by -1.36
+  ("mixed sedimentary rocks");
+* cells with slope at or below a minimum (2 degrees in ``jessee_2018.ini``, which
+  reproduces the USGS output used in the tests; the web page quotes 5 degrees) are set
+  to zero;
+* aggregate statistics use cells with coverage >= 0.002 and PGA >= 0.1 g, and the
+  hazard alert level bins the aggregate area at 1, 10 and 100 km^2 (green, yellow,
+  orange, red); population exposure bins are 100, 1 000 and 10 000 people.
+
+Everything runs on the grid of the slope raster, cut to the ShakeMap extent. ShakeMap
+ground motions and CTI are resampled bilinearly, lithology and land cover by nearest
+neighbour (as in the USGS implementation). :func:`run_jessee2018` computes either in
+memory or window by window (bounded memory, output streamed to a GeoTIFF).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from geohazard.exceptions import InputError, ParameterError, RasterError
+from geohazard.landslide.shakemap import ShakeMapGrid, read_shakemap_grid
+
+log = logging.getLogger(__name__)
+PathLike = str | os.PathLike[str]
+
+__all__ = [
+    "ALERT_COLOURS",
+    "JesseeCoefficients",
+    "JesseeResult",
+    "aggregate_area_km2",
+    "alert_level",
+    "areal_coverage",
+    "cell_area_km2",
+    "jessee_logit",
+    "jessee_probability",
+    "population_alert_level",
+    "population_exposure",
+    "run_jessee2018",
+    "slope_to_degrees",
+]
+
+ALERT_COLOURS = ("green", "yellow", "orange", "red")
+#: Authalic radius of the WGS84 ellipsoid in km (equal-area cell areas).
+AUTHALIC_RADIUS_KM = 6371.0072
+
+
+@dataclass(frozen=True)
+class JesseeCoefficients:
+    """Coefficients and operational settings of the Nowicki Jessee et al. (2018) model.
+
+    Defaults follow the published model and the USGS operational configuration
+    (``groundfailure`` ``jessee_2018.ini``; Allstadt et al. 2022).
+    """
+
+    b0: float = -6.30
+    b_ln_pgv: float = 1.65
+    b_slope: float = 0.06
+    b_rock: float = 1.0
+    b_cti: float = 0.03
+    b_landcover: float = 1.0
+    b_ln_pgv_slope: float = 0.01
+    pgv_clip: tuple[float, float] = (0.0, 211.0)
+    cti_clip: tuple[float, float] = (0.0, 19.0)
+    coverage_poly: tuple[float, float, float, float] = (-7.592, 5.237, -3.042, 4.035)
+    unconsolidated_coef: float = -3.22
+    unconsolidated_replacement: float | None = -1.36
+    slope_min_deg: float = 2.0
+    slope_max_deg: float = 90.0
+
+
+def slope_to_degrees(slope: np.ndarray, units: str) -> np.ndarray:
+    """Convert a slope layer to degrees.
+
+    Parameters
+    ----------
+    slope
+        Slope values.
+    units
+        ``"degrees"``, ``"gradient"`` (rise over run, as the USGS ``global_grad.tif``),
+        ``"percent"`` or ``"degrees*100"``.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    s = np.asarray(slope, dtype=np.float64)
+    if units == "degrees":
+        return s
+    if units == "gradient":
+        return np.degrees(np.arctan(s))
+    if units == "percent":
+        return np.degrees(np.arctan(s / 100.0))
+    if units == "degrees*100":
+        return s / 100.0
+    raise ParameterError(
+        f"slope units {units!r} unknown; use degrees, gradient, percent or degrees*100"
+    )
+
+
+def jessee_logit(
+    pgv_cms: np.ndarray, slope_deg: np.ndarray, rock_coef: np.ndarray, cti: np.ndarray,
+    landcover_coef: np.ndarray, coeffs: JesseeCoefficients | None = None,
+) -> np.ndarray:
+    """Linear predictor ``X`` of the model (inputs broadcast together).
+
+    Parameters
+    ----------
+    pgv_cms
+        Peak ground velocity, cm/s (clipped to ``coeffs.pgv_clip``).
+    slope_deg
+        Slope in degrees.
+    rock_coef
+        Lithology coefficient per cell (the unconsolidated-sediment value is replaced
+        when ``coeffs.unconsolidated_replacement`` is set).
+    cti
+        Compound topographic index (clipped to ``coeffs.cti_clip``).
+    landcover_coef
+        Land-cover coefficient per cell.
+    coeffs
+        Model coefficients (defaults: :class:`JesseeCoefficients`).
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    c = coeffs or JesseeCoefficients()
+    pgv = np.clip(np.asarray(pgv_cms, dtype=np.float64), *c.pgv_clip)
+    with np.errstate(divide="ignore"):
+        lnpgv = np.log(pgv)
+    rock = np.asarray(rock_coef, dtype=np.float64)
+    if c.unconsolidated_replacement is not None:
+        rock = np.where(rock <= c.unconsolidated_coef + 0.01, c.unconsolidated_replacement, rock)
+    s = np.asarray(slope_deg, dtype=np.float64)
+    return (c.b0 + c.b_ln_pgv * lnpgv + c.b_slope * s + c.b_rock * rock
+            + c.b_cti * np.clip(np.asarray(cti, dtype=np.float64), *c.cti_clip)
+            + c.b_landcover * np.asarray(landcover_coef, dtype=np.float64)
+            + c.b_ln_pgv_slope * lnpgv * s)
+
+
+def areal_coverage(p: np.ndarray, coeffs: JesseeCoefficients | None = None) -> np.ndarray:
+    """Convert relative hazard ``P`` to areal coverage (Nowicki Jessee et al. 2018).
+
+    Parameters
+    ----------
+    p
+        Relative hazard (logistic output) in [0, 1].
+    coeffs
+        Supplies ``coverage_poly`` ``(a0, a1, a2, a3)``: ``exp(a0 + a1 P + a2 P^2 + a3 P^3)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Proportion of the cell area affected, at most 0.256 with the default polynomial.
+    """
+    a0, a1, a2, a3 = (coeffs or JesseeCoefficients()).coverage_poly
+    p = np.asarray(p, dtype=np.float64)
+    return np.exp(a0 + a1 * p + a2 * p**2 + a3 * p**3)
+
+
+def jessee_probability(
+    pgv_cms: np.ndarray, slope_deg: np.ndarray, rock_coef: np.ndarray, cti: np.ndarray,
+    landcover_coef: np.ndarray, coeffs: JesseeCoefficients | None = None,
+    coverage: bool = True,
+) -> np.ndarray:
+    """Landslide areal coverage (or relative hazard) per cell.
+
+    Parameters
+    ----------
+    pgv_cms, slope_deg, rock_coef, cti, landcover_coef, coeffs
+        As for :func:`jessee_logit`.
+    coverage
+        Return areal coverage (operational output) instead of relative hazard.
+
+    Returns
+    -------
+    numpy.ndarray
+        Values are zero where the slope is outside ``(slope_min_deg, slope_max_deg]``
+        and NaN where any input is NaN.
+    """
+    c = coeffs or JesseeCoefficients()
+    x = jessee_logit(pgv_cms, slope_deg, rock_coef, cti, landcover_coef, c)
+    p = 1.0 / (1.0 + np.exp(-x))
+    if coverage:
+        p = areal_coverage(p, c)
+    s = np.asarray(slope_deg, dtype=np.float64)
+    keep = (s > c.slope_min_deg) & (s <= c.slope_max_deg)
+    return np.where(keep | np.isnan(p), p, 0.0)
+
+
+def cell_area_km2(lat_deg: np.ndarray, dlat_deg: float, dlon_deg: float) -> np.ndarray:
+    """Equal-area (authalic sphere) area in km^2 of lat/lon cells centred at ``lat_deg``.
+
+    Parameters
+    ----------
+    lat_deg
+        Row-centre latitudes, shape ``(ny,)``.
+    dlat_deg, dlon_deg
+        Cell size in degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(ny, 1)``, broadcastable against ``(ny, nx)``.
+    """
+    lat = np.asarray(lat_deg, dtype=np.float64)
+    h = abs(dlat_deg) / 2.0
+    band = np.sin(np.radians(lat + h)) - np.sin(np.radians(lat - h))
+    return (AUTHALIC_RADIUS_KM**2 * np.radians(abs(dlon_deg)) * band)[:, None]
+
+
+def aggregate_area_km2(
+    coverage: np.ndarray, area_km2: np.ndarray, pga_g: np.ndarray | None = None,
+    pga_threshold_g: float = 0.1, prob_threshold: float = 0.002,
+) -> float:
+    """Aggregate landslide area ``H_tot = sum(P_ij A_ij)`` over qualifying cells.
+
+    Parameters
+    ----------
+    coverage
+        Areal coverage per cell.
+    area_km2
+        Cell areas (broadcastable to ``coverage``).
+    pga_g
+        PGA in g per cell; cells below ``pga_threshold_g`` are left out (None: no filter).
+    pga_threshold_g
+        Ground-motion threshold (USGS operational value 0.1 g).
+    prob_threshold
+        Cells with coverage below this are left out (USGS operational value 0.002).
+
+    Returns
+    -------
+    float
+        Area in km^2.
+    """
+    cov = np.asarray(coverage, dtype=np.float64)
+    ok = np.isfinite(cov) & (cov >= prob_threshold)
+    if pga_g is not None:
+        ok &= np.asarray(pga_g) >= pga_threshold_g
+    return float(np.sum(np.where(ok, cov * area_km2, 0.0)))
+
+
+def population_exposure(
+    coverage: np.ndarray, population: np.ndarray, pga_g: np.ndarray | None = None,
+    pga_threshold_g: float = 0.1, prob_threshold: float = 0.002,
+) -> float:
+    """Population exposure ``sum(P_ij L_ij)`` over qualifying cells (Allstadt et al. 2022).
+
+    Parameters
+    ----------
+    coverage
+        Areal coverage per cell.
+    population
+        People per cell on the same grid (e.g. LandScan; NaN counts as 0).
+    pga_g, pga_threshold_g, prob_threshold
+        As for :func:`aggregate_area_km2`.
+
+    Returns
+    -------
+    float
+    """
+    cov = np.asarray(coverage, dtype=np.float64)
+    pop = np.nan_to_num(np.asarray(population, dtype=np.float64))
+    if np.any(pop < 0):
+        raise ParameterError("population counts must be non-negative")
+    ok = np.isfinite(cov) & (cov >= prob_threshold)
+    if pga_g is not None:
+        ok &= np.asarray(pga_g) >= pga_threshold_g
+    return float(np.sum(np.where(ok, cov * pop, 0.0)))
+
+
+def _bin_alert(value: float, edges: tuple[float, float, float]) -> str:
+    if not np.isfinite(value) or value < 0:
+        raise ParameterError(f"alert statistic must be a finite non-negative number, got {value}")
+    return ALERT_COLOURS[int(np.searchsorted(np.asarray(edges), value, side="right"))]
+
+
+def alert_level(hagg_km2: float, edges: tuple[float, float, float] = (1.0, 10.0, 100.0)) -> str:
+    """Landslide hazard alert level from the aggregate area (Allstadt et al. 2022).
+
+    Parameters
+    ----------
+    hagg_km2
+        Aggregate landslide area in km^2.
+    edges
+        Bin edges between green/yellow, yellow/orange and orange/red.
+
+    Returns
+    -------
+    str
+        ``"green"`` (< 1 km^2), ``"yellow"`` (1-10), ``"orange"`` (10-100) or ``"red"``.
+    """
+    return _bin_alert(hagg_km2, edges)
+
+
+def population_alert_level(
+    exposed: float, edges: tuple[float, float, float] = (100.0, 1000.0, 10000.0)
+) -> str:
+    """Landslide population-exposure alert level (Allstadt et al. 2022).
+
+    Parameters
+    ----------
+    exposed
+        Population exposure ``sum(P_ij * population_ij)``.
+    edges
+        Bin edges (people).
+
+    Returns
+    -------
+    str
+    """
+    return _bin_alert(exposed, edges)
+
+
+# --------------------------------------------------------------------------- full model run
+
+
+@dataclass(frozen=True)
+class JesseeResult:
+    """Result of :func:`run_jessee2018` (frozen).
+
+    Attributes
+    ----------
+    coverage
+        Areal coverage raster (in-memory runs) or None when streamed to ``out``.
+    stats
+        ``hagg_km2``, ``alert``, ``max``, ``n_cells``, thresholds and grid description.
+    out
+        GeoTIFF written, if any.
+    """
+
+    coverage: xr.DataArray | None
+    stats: dict[str, Any] = field(default_factory=dict)
+    out: Path | None = None
+
+
+@dataclass(frozen=True)
+class _Layers:
+    """Paths and units of the susceptibility inputs."""
+
+    lithology: Path
+    landcover: Path
+    slope: Path
+    cti: Path
+    slope_units: str = "gradient"
+
+
+def _base_window(slope_path: Path, sm: ShakeMapGrid) -> tuple[Any, Any, int, int]:
+    """Window of the slope grid whose cells touch the ShakeMap point extent."""
+    import rasterio
+    from rasterio.windows import Window
+
+    with rasterio.open(slope_path) as src:
+        t, h, w = src.transform, src.height, src.width
+        if src.crs is not None and not src.crs.is_geographic:
+            raise RasterError(f"{slope_path}: the slope grid defines the output grid and must "
+                              f"be geographic (lon/lat), not {src.crs}")
+    if abs(t.b) > 0 or abs(t.d) > 0:
+        raise RasterError(f"{slope_path}: rotated grids are not supported")
+    lon0, lat0, lon1, lat1 = sm.bounds
+    eps = 1e-6  # cells whose centres lie within half a cell of the ShakeMap points
+    c0 = max(int(np.ceil((lon0 - t.c) / t.a - 1.0 - eps)), 0)
+    c1 = min(int(np.floor((lon1 - t.c) / t.a + eps)), w - 1)
+    r0 = max(int(np.ceil((lat1 - t.f) / t.e - 1.0 - eps)), 0)
+    r1 = min(int(np.floor((lat0 - t.f) / t.e + eps)), h - 1)
+    if c1 < c0 or r1 < r0:
+        raise RasterError(f"{slope_path} does not overlap the ShakeMap extent {sm.bounds}")
+    win = Window(c0, r0, c1 - c0 + 1, r1 - r0 + 1)
+    return win, rasterio.windows.transform(win, t), int(win.height), int(win.width)
+
+
+def _warp(source: Any, transform: Any, shape: tuple[int, int], method: str,
+          src_transform: Any = None) -> np.ndarray:
+    """Resample ``source`` (open dataset band or array) onto a lat/lon block grid."""
+    from rasterio.enums import Resampling
+    from rasterio.warp import reproject
+
+    out = np.full(shape, np.nan, dtype=np.float64)
+    kw: dict[str, Any] = {"src_crs": "EPSG:4326", "src_nodata": np.nan}
+    if src_transform is not None:
+        kw["src_transform"] = src_transform
+    else:  # an open band: its own CRS (USGS inputs carry none: lon/lat WGS84 assumed)
+        if source.ds.crs is not None:
+            kw["src_crs"] = source.ds.crs
+        if source.ds.nodata is not None:
+            kw["src_nodata"] = source.ds.nodata
+    reproject(source, out, dst_transform=transform, dst_crs="EPSG:4326",
+              dst_nodata=np.nan, resampling=Resampling[method], **kw)
+    return out
+
+
+def _shake_transform(sm: ShakeMapGrid) -> Any:
+    from rasterio.transform import from_origin
+
+    dlon, dlat = sm.spacing
+    return from_origin(sm.lon[0] - dlon / 2, sm.lat[0] + dlat / 2, dlon, dlat)
+
+
+def _compute_block(sm: ShakeMapGrid, srcs: dict[str, Any], layers: _Layers, transform: Any,
+                   shape: tuple[int, int], coeffs: JesseeCoefficients) -> dict[str, np.ndarray]:
+    """Coverage and PGA for one block of the output grid."""
+    st = _shake_transform(sm)
+    pgv = _warp(sm.fields["PGV"].astype(np.float64), transform, shape, "bilinear", st)
+    pga = _warp(sm.fields["PGA"].astype(np.float64), transform, shape, "bilinear", st) / 100.0
+    slope = slope_to_degrees(_warp(srcs["slope"], transform, shape, "bilinear"),
+                             layers.slope_units)
+    rock = _warp(srcs["lithology"], transform, shape, "nearest")
+    lc = _warp(srcs["landcover"], transform, shape, "nearest")
+    cti = _warp(srcs["cti"], transform, shape, "bilinear")
+    cov = jessee_probability(pgv, slope, rock, cti, lc, coeffs)
+    return {"coverage": cov, "pga_g": pga, "pgv_cms": pgv}
+
+
+def _open_sources(layers: _Layers, stack: Any) -> dict[str, Any]:
+    import rasterio
+
+    srcs: dict[str, Any] = {}
+    for key in ("lithology", "landcover", "slope", "cti"):
+        path = getattr(layers, key)
+        if not Path(path).exists():
+            from geohazard.exceptions import DataFileNotFoundError
+
+            raise DataFileNotFoundError(f"{key} raster not found: {path}")
+        try:
+            ds = stack.enter_context(rasterio.open(path))
+        except Exception as exc:  # rasterio raises RasterioIOError and friends
+            raise RasterError(f"cannot read {key} raster {path}: {exc}") from exc
+        srcs[key] = rasterio.band(ds, 1)
+    return srcs
+
+
+def run_jessee2018(
+    shakemap: PathLike | ShakeMapGrid, lithology: PathLike, landcover: PathLike,
+    slope: PathLike, cti: PathLike, *, slope_units: str = "gradient",
+    coeffs: JesseeCoefficients | None = None, out: PathLike | None = None,
+    block_rows: int | None = None, pga_threshold_g: float = 0.1,
+    prob_threshold: float = 0.002, progress: Any = None, gdal_cache_mb: int = 128,
+) -> JesseeResult:
+    """Run the Nowicki Jessee et al. (2018) model with the USGS operational changes.
+
+    Parameters
+    ----------
+    shakemap
+        ShakeMap ``grid.xml`` path or parsed grid (needs PGA and PGV).
+    lithology, landcover
+        Rasters of GLiM lithology and GlobCover land-cover *coefficients*.
+    slope
+        Slope raster; it defines the output grid (cut to the ShakeMap extent).
+    cti
+        Compound topographic index raster (GeoTIFF or GMT grid that GDAL reads).
+    slope_units
+        Units of ``slope`` (see :func:`slope_to_degrees`).
+    coeffs
+        Model coefficients and operational settings.
+    out
+        GeoTIFF to write the areal coverage to (atomically).
+    block_rows
+        Rows per window. ``None`` computes the whole grid in memory; an integer streams
+        windows of that many rows to ``out`` (required) in bounded memory.
+    pga_threshold_g, prob_threshold
+        Thresholds of the aggregate statistics (:func:`aggregate_area_km2`).
+    progress
+        Optional callable ``progress(done_rows, total_rows)``.
+    gdal_cache_mb
+        GDAL block cache for windowed runs (GDAL's default is 5 % of the machine's RAM,
+        which would dominate the memory of a windowed run).
+
+    Returns
+    -------
+    JesseeResult
+    """
+    import contextlib
+
+    import rasterio
+
+    c = coeffs or JesseeCoefficients()
+    sm = shakemap if isinstance(shakemap, ShakeMapGrid) else read_shakemap_grid(shakemap)
+    for key in ("PGA", "PGV"):
+        if key not in sm.fields:
+            raise InputError(f"ShakeMap grid lacks the {key} field")
+    slope_to_degrees(np.zeros(1), slope_units)  # validate units early
+    layers = _Layers(Path(lithology), Path(landcover), Path(slope), Path(cti), slope_units)
+    win, transform, ny, nx = _base_window(layers.slope, sm)
+    out_path = Path(out) if out is not None else None
+    if block_rows is not None and out_path is None:
+        raise ParameterError("block_rows (windowed run) needs an output path `out`")
+    with contextlib.ExitStack() as stack:
+        if block_rows is not None:
+            stack.enter_context(rasterio.Env(GDAL_CACHEMAX=int(gdal_cache_mb) * 1024 * 1024))
+        srcs = _open_sources(layers, stack)
+        if block_rows is None:
+            res = _compute_block(sm, srcs, layers, transform, (ny, nx), c)
+            return _finish_memory(res, transform, ny, nx, out, c, pga_threshold_g,
+                                  prob_threshold, sm)
+        assert out_path is not None  # checked above
+        return _run_windowed(sm, srcs, layers, transform, (ny, nx), c, out_path, block_rows,
+                             pga_threshold_g, prob_threshold, progress)
+
+
+def _stats(hagg: float, cmax: float, n: int, transform: Any, shape: tuple[int, int],
+           pga_t: float, prob_t: float, sm: ShakeMapGrid) -> dict[str, Any]:
+    return {
+        "model": "Nowicki Jessee et al. (2018), USGS operational version",
+        "hagg_km2": hagg, "alert": alert_level(hagg), "max_coverage": cmax,
+        "n_cells": n, "shape": list(shape), "transform": list(transform)[:6],
+        "pga_threshold_g": pga_t, "prob_threshold": prob_t,
+        "event": sm.event.get("event_description", sm.event.get("event_id", "")),
+        "magnitude": sm.magnitude,
+    }
+
+
+def _finish_memory(res: dict[str, np.ndarray], transform: Any, ny: int, nx: int,
+                   out: PathLike | None, c: JesseeCoefficients, pga_t: float, prob_t: float,
+                   sm: ShakeMapGrid) -> JesseeResult:
+    from geohazard.landslide.raster import from_array, write_geotiff
+
+    x = transform.c + transform.a * (np.arange(nx) + 0.5)
+    y = transform.f + transform.e * (np.arange(ny) + 0.5)
+    area = cell_area_km2(y, transform.e, transform.a)
+    cov = res["coverage"]
+    hagg = aggregate_area_km2(cov, area, res["pga_g"], pga_t, prob_t)
+    da = from_array(cov, x, y, "EPSG:4326", name="areal_coverage", units="proportion")
+    da.attrs["coefficients"] = str(asdict(c))
+    written = write_geotiff(da, out) if out is not None else None
+    cmax = float(np.nanmax(cov)) if np.isfinite(cov).any() else float("nan")
+    stats = _stats(hagg, cmax, int(np.isfinite(cov).sum()), transform, (ny, nx), pga_t,
+                   prob_t, sm)
+    return JesseeResult(coverage=da, stats=stats, out=written)
+
+
+def _run_windowed(sm: ShakeMapGrid, srcs: dict[str, Any], layers: _Layers, transform: Any,
+                  shape: tuple[int, int], c: JesseeCoefficients, out: Path, block_rows: int,
+                  pga_t: float, prob_t: float, progress: Any) -> JesseeResult:
+    """Compute block by block and stream the coverage to a tiled GeoTIFF."""
+    import rasterio
+    from rasterio.windows import Window
+
+    from geohazard.io_utils import atomic_path
+
+    if block_rows < 1:
+        raise ParameterError(f"block_rows must be >= 1, got {block_rows}")
+    ny, nx = shape
+    profile = {"driver": "GTiff", "height": ny, "width": nx, "count": 1, "dtype": "float32",
+               "crs": "EPSG:4326", "transform": transform, "nodata": np.nan, "tiled": True,
+               "blockxsize": 256, "blockysize": 256, "compress": "DEFLATE"}
+    hagg, cmax, n = 0.0, -np.inf, 0
+    with atomic_path(out, suffix=".tif") as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        for r0 in range(0, ny, block_rows):
+            h = min(block_rows, ny - r0)
+            bt = rasterio.windows.transform(Window(0, r0, nx, h), transform)
+            res = _compute_block(sm, srcs, layers, bt, (h, nx), c)
+            cov = res["coverage"]
+            y = bt.f + bt.e * (np.arange(h) + 0.5)
+            hagg += aggregate_area_km2(cov, cell_area_km2(y, bt.e, bt.a), res["pga_g"],
+                                       pga_t, prob_t)
+            if np.isfinite(cov).any():
+                cmax = max(cmax, float(np.nanmax(cov)))
+            n += int(np.isfinite(cov).sum())
+            dst.write(cov.astype(np.float32), 1, window=Window(0, r0, nx, h))
+            if progress is not None:
+                progress(r0 + h, ny)
+    stats = _stats(hagg, cmax if n else float("nan"), n, transform, shape, pga_t, prob_t, sm)
+    return JesseeResult(coverage=None, stats=stats, out=out)
