@@ -18,7 +18,7 @@ import numpy as np
 from scipy import optimize
 
 from geohazard.catalog.core import Catalog, EventSequence
-from geohazard.exceptions import InputError, NotFittedError
+from geohazard.exceptions import InputError, NotFittedError, ParameterError
 from geohazard.forecast.base import Continuations, ScoreResult
 from geohazard.forecast.etas import kernels
 from geohazard.forecast.etas.fitting import Objective, Transform, standard_errors, time_loglik
@@ -31,7 +31,7 @@ from geohazard.forecast.etas.params import (
     omori_cdf_integral,
 )
 from geohazard.forecast.etas.simulate import simulate_continuations
-from geohazard.rng import RNGLike
+from geohazard.rng import RNGLike, as_generator
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,10 @@ class ETAS:
         Relative error bound of the sum-of-exponentials kernel.
     allow_explosive
         Let :meth:`sample` simulate with a branching ratio ``>= 1``.
+    param_draws
+        When > 0, :meth:`sample` propagates parameter uncertainty: it draws this many
+        parameter sets from the fit's asymptotic normal law (in log space for mu, k, c),
+        keeps subcritical ones, and splits the continuations among them.
     """
 
     def __init__(
@@ -108,6 +112,7 @@ class ETAS:
         probe_iter: int = 25,
         rtol: float = 1e-9,
         allow_explosive: bool = False,
+        param_draws: int = 0,
     ) -> None:
         self.constrained = constrained
         self.p_min = p_min
@@ -122,6 +127,7 @@ class ETAS:
         self.probe_iter = probe_iter
         self.rtol = rtol
         self.allow_explosive = allow_explosive
+        self.param_draws = param_draws
 
     # -- construction from known parameters ---------------------------------------------
     @classmethod
@@ -264,9 +270,50 @@ class ETAS:
     ) -> Continuations:
         """Simulate continuations of ``duration_days`` after ``history.t_end``."""
         self._check_fitted()
-        return simulate_continuations(self.params_, self.mag_law_, history, history.t_end,
-                                      duration_days, n_samples, rng,
-                                      allow_explosive=self.allow_explosive)
+        gen = as_generator(rng)
+        draws = self.parameter_draws(gen) if self.param_draws > 0 else [self.params_]
+        sizes = np.diff(np.linspace(0, n_samples, len(draws) + 1).round().astype(int))
+        parts = [simulate_continuations(theta, self.mag_law_, history, history.t_end,
+                                        duration_days, int(size), gen,
+                                        allow_explosive=self.allow_explosive)
+                 for theta, size in zip(draws, sizes, strict=True) if size > 0]
+        if len(parts) == 1:
+            return parts[0]
+        lists = [p.sample(i) for p in parts for i in range(p.n_samples)]
+        return Continuations.from_lists([t for t, _ in lists], [m for _, m in lists],
+                                        history.t_end, history.t_end + duration_days)
+
+    def parameter_draws(self, rng: RNGLike = None) -> list[ETASParams]:
+        """``param_draws`` parameter sets from the fit's asymptotic normal law.
+
+        Positive parameters (mu, k, c) are drawn log-normally (delta method on ``cov_``);
+        draws that are explosive (unless allowed) or outside the bounds are redrawn. When
+        the covariance is unavailable the point estimate is returned alone.
+        """
+        self._check_fitted()
+        cov = getattr(self, "cov_", None)
+        if cov is None or not np.all(np.isfinite(cov)):
+            return [self.params_]
+        theta = self.params_.to_array()
+        logged = np.array([True, True, False, True, False])
+        scale = np.where(logged, 1.0 / theta, 1.0)
+        z_cov = cov * np.outer(scale, scale)
+        z0 = np.where(logged, np.log(theta), theta)
+        gen = as_generator(rng)
+        out: list[ETASParams] = []
+        for _ in range(50):
+            z = gen.multivariate_normal(z0, z_cov, size=self.param_draws, method="eigh")
+            for row in z:
+                values = np.where(logged, np.exp(row), row)
+                try:
+                    cand = ETASParams.from_array(values, self.params_.tau)
+                except ParameterError:
+                    continue
+                if self.allow_explosive or cand.branching_ratio(self.mag_law_) < 1.0:
+                    out.append(cand)
+            if len(out) >= self.param_draws:
+                return out[: self.param_draws]
+        return out or [self.params_]
 
     def intensity(self, history: EventSequence, t: np.ndarray) -> np.ndarray:
         """Conditional intensity (events/day) at times ``t`` given the events before each."""
