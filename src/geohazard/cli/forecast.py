@@ -20,6 +20,21 @@ ModelOpt = Annotated[str, typer.Option("--model", "--models",
 ArchiveOpt = Annotated[Path | None, typer.Option(
     "--archive", help="SQLite file or SQLAlchemy URL of the forecast archive.")]
 ReportOpt = Annotated[Path | None, typer.Option("--report", help="Write an HTML report.")]
+DaysOpt = Annotated[float, typer.Option(help="Window length in days.")]
+SeedOpt = Annotated[int, typer.Option(help="Random seed.")]
+CheckpointOpt = Annotated[Path | None, typer.Option(help="RECAST checkpoint (else trained).")]
+
+
+def fit_models(catalog, spec: str, fit_end, seed: int,  # noqa: ANN001
+               checkpoint: Path | None = None) -> dict[str, tuple]:
+    """Fit every model named in ``spec`` on the history before ``fit_end``, with a spinner."""
+    from geohazard.forecast.models import fit_model, parse_models
+
+    fitted = {}
+    for name in parse_models(spec):
+        with console.status(f"fitting {name} on history before {fit_end}"):
+            fitted[name] = fit_model(name, catalog, fit_end, seed=seed, checkpoint=checkpoint)
+    return fitted
 
 
 def _observed(catalog, t0: float, t1: float) -> np.ndarray:  # noqa: ANN001
@@ -32,10 +47,10 @@ def issue(
     catalog: CatalogOpt,
     start: Annotated[str, typer.Option(help="Forecast start (UTC); all history before it.")],
     model: ModelOpt = "etas",
-    days: Annotated[float, typer.Option(help="Window length in days.")] = 14.0,
+    days: DaysOpt = 14.0,
     samples: Annotated[int, typer.Option(help="Number of simulations.")] = 10_000,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    checkpoint: Annotated[Path | None, typer.Option(help="RECAST checkpoint.")] = None,
+    seed: SeedOpt = 0,
+    checkpoint: CheckpointOpt = None,
     archive: ArchiveOpt = None,
     report: ReportOpt = None,
     json_out: JsonOpt = None,
@@ -45,16 +60,13 @@ def issue(
     from geohazard.catalog.core import to_utc
     from geohazard.forecast.archive import ForecastArchive
     from geohazard.forecast.forecasting import issue_forecast
-    from geohazard.forecast.models import fit_model, parse_models
 
     cat = read_catalog(catalog)
     t_start = to_utc(start, "--start")
     history = cat.to_sequence(t_end=t_start)
     store = ForecastArchive(archive) if archive is not None else None
     forecasts, out = [], {}
-    for name in parse_models(model):
-        with console.status(f"fitting {name}"):
-            fitted, info = fit_model(name, cat, t_start, seed=seed, checkpoint=checkpoint)
+    for name, (fitted, info) in fit_models(cat, model, t_start, seed, checkpoint).items():
         with console.status(f"simulating {samples} continuations with {name}"):
             fc = issue_forecast(fitted, history, days, samples, name=name, rng=seed, info=info)
         forecasts.append(fc)
@@ -78,13 +90,13 @@ def issue(
 def backtest(
     catalog: CatalogOpt,
     model: ModelOpt = "poisson,etas",
-    days: Annotated[float, typer.Option(help="Window length in days.")] = 14.0,
+    days: DaysOpt = 14.0,
     samples: Annotated[int, typer.Option(help="Simulations per window.")] = 2000,
     start: Annotated[str | None, typer.Option(help="Test start (default: the "
                                               "catalog's test split).")] = None,
     end: Annotated[str | None, typer.Option(help="Test end (default: catalog end).")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    checkpoint: Annotated[Path | None, typer.Option(help="RECAST checkpoint.")] = None,
+    seed: SeedOpt = 0,
+    checkpoint: CheckpointOpt = None,
     archive: ArchiveOpt = None,
     report: ReportOpt = None,
     json_out: JsonOpt = None,
@@ -97,7 +109,6 @@ def backtest(
     from geohazard.exceptions import InputError
     from geohazard.forecast.archive import ForecastArchive
     from geohazard.forecast.backtest import backtest as run_backtest
-    from geohazard.forecast.models import fit_model, parse_models
 
     cat = read_catalog(catalog)
     md = cat.metadata
@@ -105,10 +116,7 @@ def backtest(
     t1 = to_utc(end) if end else (md.end if md.end is not None else cat.times[-1])
     if t0 is None:
         raise InputError("backtest: give --start or a catalog with a test split date")
-    models = {}
-    for name in parse_models(model):
-        with console.status(f"fitting {name} on history before {t0}"):
-            models[name], _ = fit_model(name, cat, t0, seed=seed, checkpoint=checkpoint)
+    models = {k: m for k, (m, _) in fit_models(cat, model, t0, seed, checkpoint).items()}
     edges = np.round(np.arange(md.mag_completeness or 0.0, 9.0, 0.1), 2) if (
         md.mag_completeness is not None) else None
     with Progress(console=console) as prog:

@@ -27,20 +27,18 @@ def forecast_report(
     """Forecast from START (fan chart, probabilities) and optionally a backtest."""
     from geohazard.catalog import read_catalog
     from geohazard.catalog.core import to_utc
+    from geohazard.cli.forecast import fit_models
     from geohazard.forecast.backtest import backtest
     from geohazard.forecast.forecasting import issue_forecast
-    from geohazard.forecast.models import fit_model, parse_models
     from geohazard.report.forecast import write_forecast_report
 
     cat = read_catalog(catalog)
     t0 = to_utc(start, "--start")
     history = cat.to_sequence(t_end=t0)
-    models, forecasts = {}, []
-    for name in parse_models(model):
-        with console.status(f"fitting {name}"):
-            models[name], info = fit_model(name, cat, t0, seed=seed)
-        forecasts.append(issue_forecast(models[name], history, days, samples, name=name,
-                                        rng=seed, info=info))
+    fitted = fit_models(cat, model, t0, seed)
+    models = {k: m for k, (m, _) in fitted.items()}
+    forecasts = [issue_forecast(m, history, days, samples, name=k, rng=seed, info=info)
+                 for k, (m, info) in fitted.items()]
     days_all = cat.days()
     obs = days_all[(days_all > forecasts[0].t_start) & (days_all <= forecasts[0].t_end)]
     result = None
