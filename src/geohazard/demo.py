@@ -16,7 +16,7 @@ from typing import Any
 
 from geohazard.catalog import Catalog, read_catalog
 from geohazard.catalog.summary import save_plots, summarize
-from geohazard.examples import synthetic_catalog
+from geohazard.examples import etas_catalog
 from geohazard.io_utils import write_json_atomic
 from geohazard.report._html import HtmlReport
 
@@ -32,6 +32,8 @@ class DemoContext:
     catalog: Catalog
     report: HtmlReport
     results: dict[str, Any] = field(default_factory=dict)
+    user_catalog: bool = False
+    artefacts: dict[str, Any] = field(default_factory=dict)
 
 
 def step_catalog(ctx: DemoContext) -> dict[str, Any]:
@@ -52,8 +54,110 @@ def step_catalog(ctx: DemoContext) -> dict[str, Any]:
     return summary
 
 
+def _flat(prefix: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {f"{prefix}{k}": v for k, v in data.items() if not isinstance(v, (dict, list))}
+
+
+def step_etas(ctx: DemoContext) -> dict[str, Any]:
+    """Simulate an ETAS catalog, fit it, compare with the truth (and fit a small user catalog)."""
+    from geohazard.forecast.etas.demo import run_demo as etas_demo
+
+    res = etas_demo(ctx.catalog if ctx.user_catalog else None, ctx.out_dir / "etas", ctx.seed)
+    ctx.report.heading("ETAS: simulate, fit, recover the truth")
+    ctx.report.table(
+        ["parameter", "true", "estimate", "standard error", "z"],
+        [[k, res["truth"][k], res["estimate"][k], res["se"][k], res["z"][k]]
+         for k in res["truth"]])
+    ctx.report.key_values({"events": res["events"], "expected events": res["expected_events"],
+                           "branching ratio (true / fitted)":
+                           f"{res['branching_ratio_true']:.3f} / {res['branching_ratio_fit']:.3f}",
+                           "fit seconds": res["fit_seconds"]})
+    return res
+
+
+def step_recast(ctx: DemoContext) -> dict[str, Any]:
+    """Train a small RECAST on the demo catalog's splits for about 30 s."""
+    from geohazard.forecast.recast.demo import run_demo as recast_demo
+
+    res = recast_demo(ctx.catalog, ctx.out_dir / "recast", ctx.seed, budget_s=30.0)
+    ctx.artefacts["recast_checkpoint"] = res["checkpoint"]
+    ctx.report.heading("RECAST: neural temporal point process")
+    ctx.report.table(["split", "NLL/day (time)", "NLL/day (time + magnitude)", "events"],
+                     [[k, v["nll_per_day_time"], v["nll_per_day_time_mag"], v["n_events"]]
+                      for k, v in res["splits"].items()])
+    ctx.report.key_values({"epochs": res["epochs"], "training seconds": res["wall_s"]})
+    return res
+
+
+def step_forecast(ctx: DemoContext) -> dict[str, Any]:
+    """14-day forecasts from the test start with Poisson, ETAS and RECAST, and a backtest."""
+    import numpy as np
+    import pandas as pd
+
+    from geohazard.forecast.backtest import backtest
+    from geohazard.forecast.forecasting import issue_forecast
+    from geohazard.forecast.models import fit_model
+    from geohazard.report.forecast import backtest_section, forecast_section, write_forecast_report
+
+    cat = ctx.catalog
+    md = cat.metadata
+    if not md.has_splits:
+        return {"skipped": "catalog has no split dates"}
+    t0 = md.test_start
+    models = {}
+    for name in ("poisson", "etas"):
+        models[name], _ = fit_model(name, cat, t0, seed=ctx.seed)
+    ckpt = ctx.artefacts.get("recast_checkpoint")
+    if ckpt is not None:
+        models["recast"], _ = fit_model("recast", cat, t0, checkpoint=Path(ckpt))
+    history = cat.to_sequence(t_end=t0)
+    forecasts = [issue_forecast(m, history, 14.0, 2000, name=k, rng=ctx.seed)
+                 for k, m in models.items()]
+    days = cat.days()
+    observed = days[(days > forecasts[0].t_start) & (days <= forecasts[0].t_end)]
+    end = min(md.end, t0 + pd.Timedelta(days=14.0 * 12))  # at most 12 windows
+    bt = backtest(cat, models, t0, end, days=14.0, n_samples=500, rng=ctx.seed)
+    for fc in forecasts:
+        forecast_section(ctx.report, fc, observed)
+    backtest_section(ctx.report, bt)
+    path = write_forecast_report(ctx.out_dir / "forecast" / "report.html", forecasts,
+                                 observed_times=observed, backtest=bt,
+                                 title=f"forecast: {md.name}")
+    return {"forecasts": {fc.model: fc.summary() for fc in forecasts},
+            "observed_in_first_window": int(np.asarray(observed).size),
+            "backtest": {k: v.to_dict() for k, v in bt.summaries.items()},
+            "report": str(path)}
+
+
+def step_das(ctx: DemoContext) -> dict[str, Any]:
+    """Simulate a small storm on a fiber, analyse it and check against the truth."""
+    from geohazard.das.demo import run_demo as das_demo
+
+    res = das_demo(ctx.out_dir / "das", ctx.seed)
+    ctx.report.heading("DAS storm noise")
+    ctx.report.key_values(_flat("", res))
+    return res
+
+
+def step_landslide(ctx: DemoContext) -> dict[str, Any]:
+    """Synthetic terrain, fault and landslides; susceptibility fitted and mapped."""
+    from geohazard.landslide.demo import run_demo as landslide_demo
+
+    res = landslide_demo(ctx.out_dir / "landslide", ctx.seed)
+    ctx.report.heading("Earthquake-induced landslides")
+    ctx.report.key_values(_flat("", res))
+    return res
+
+
 Step = Callable[[DemoContext], dict[str, Any]]
-STEPS: list[tuple[str, Step]] = [("catalog", step_catalog)]
+STEPS: list[tuple[str, Step]] = [
+    ("catalog", step_catalog),
+    ("etas", step_etas),
+    ("recast", step_recast),
+    ("forecast", step_forecast),
+    ("das", step_das),
+    ("landslide", step_landslide),
+]
 
 
 def run_demo(
@@ -77,8 +181,9 @@ def run_demo(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    catalog = read_catalog(catalog_path) if catalog_path else synthetic_catalog(rng=seed)
-    ctx = DemoContext(out, seed, catalog, HtmlReport("geohazard demo"))
+    catalog = read_catalog(catalog_path) if catalog_path else etas_catalog(rng=seed)
+    ctx = DemoContext(out, seed, catalog, HtmlReport("geohazard demo"),
+                      user_catalog=catalog_path is not None)
     ctx.report.paragraph(
         f"Catalog: {catalog.metadata.name} ({len(catalog)} events). Seed {seed}.", "note")
     timings: dict[str, float] = {}

@@ -45,6 +45,9 @@ def _root(
         handlers=[RichHandler(console=err_console, show_path=False, show_time=False)],
         force=True,
     )
+    if not verbose:  # Lightning's banner lines (GPU/TPU available, tips) are noise here
+        for name in ("lightning", "lightning.pytorch", "pytorch_lightning", "lightning_fabric"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _register() -> None:
@@ -53,6 +56,7 @@ def _register() -> None:
     from geohazard.cli import das as das_cli
     from geohazard.cli import etas as etas_cli
     from geohazard.cli import landslide as landslide_cli
+    from geohazard.cli import recast as recast_cli
 
     app.add_typer(catalog.app, name="catalog")
     app.command("demo")(demo.demo)
@@ -62,6 +66,7 @@ def _register() -> None:
     app.add_typer(etas_cli.app, name="etas")
     app.add_typer(landslide_cli.app, name="landslide")
     app.add_typer(das_cli.app, name="das")
+    app.add_typer(recast_cli.app, name="recast")
 
 
 _register()
