@@ -38,6 +38,8 @@ def main() -> None:
     ap.add_argument("--days", type=float, default=14.0)
     ap.add_argument("--checkpoint", type=Path, default=None)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--reps", type=int, default=2,
+                    help="Independent sample sets (the second shows score stability).")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "forecast_scedc.json")
     args = ap.parse_args()
 
@@ -49,32 +51,35 @@ def main() -> None:
         models[name], _ = fit_model(name, cat, md.test_start, seed=args.seed,
                                     checkpoint=args.checkpoint)
         fit_s[name] = time.perf_counter() - t0
-    runs = {}
-    for rep, seed in enumerate((args.seed, args.seed + 1000)):
+    runs: dict = {}
+    for rep in range(args.reps):
         t0 = time.perf_counter()
         res = backtest(cat, models, md.test_start, md.end, days=args.days,
-                       n_samples=args.samples, rng=seed)
+                       n_samples=args.samples, rng=args.seed + 1000 * rep)
         runs[f"run{rep}"] = {"seconds": time.perf_counter() - t0, **res.to_dict()}
         del runs[f"run{rep}"]["per_window"]
+        _write(args, models, fit_s, runs)  # after every run: partial results survive
+    print(f"wrote {args.out}")
+
+
+def _write(args: argparse.Namespace, models, fit_s, runs) -> None:  # noqa: ANN001
     first = runs["run0"]
-    stability = {
-        name: abs(first["summaries"][name]["mean_log_score"]
-                  - runs["run1"]["summaries"][name]["mean_log_score"])
-        for name in models
-    }
+    stability = ({name: abs(first["summaries"][name]["mean_log_score"]
+                            - runs["run1"]["summaries"][name]["mean_log_score"])
+                  for name in models} if "run1" in runs else None)
     out = {"catalog": str(args.catalog), "samples": args.samples, "days": args.days,
            "n_windows": len(first["windows"]), "fit_seconds": fit_s,
            "summaries": first["summaries"], "comparison": first["comparison"],
            "mean_log_score_change_between_sample_sets": stability,
            "backtest_seconds": first["seconds"], "paper": PAPER}
     for name, s in out["summaries"].items():
+        stab = f"{stability[name]:.3f}" if stability else "n/a"
         print(f"{name:8s} coverage95={s['coverage_95']:.3f} misses={s['zero_likelihood_misses']}"
-              f" mean_log_score={s['mean_log_score']:.3f} (stability {stability[name]:.3f})")
+              f" mean_log_score={s['mean_log_score']:.3f} (stability {stab})")
     for k, v in out["comparison"].items():
         print(f"{k}: wins {v['wins']}/{v['windows']}, gain/window {v['info_gain_per_window']:.3f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(args.out, json.loads(json.dumps(out, default=float)))
-    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
