@@ -262,10 +262,17 @@ def aggregate_area_km2(
         Area in km^2.
     """
     cov = np.asarray(coverage, dtype=np.float64)
+    ok = _qualifying(cov, pga_g, pga_threshold_g, prob_threshold)
+    return float(np.sum(np.where(ok, cov * area_km2, 0.0)))
+
+
+def _qualifying(cov: np.ndarray, pga_g: np.ndarray | None, pga_threshold_g: float,
+                prob_threshold: float) -> np.ndarray:
+    """Cells that count in the operational totals: coverage and PGA above their thresholds."""
     ok = np.isfinite(cov) & (cov >= prob_threshold)
     if pga_g is not None:
         ok &= np.asarray(pga_g) >= pga_threshold_g
-    return float(np.sum(np.where(ok, cov * area_km2, 0.0)))
+    return ok
 
 
 def population_exposure(
@@ -291,9 +298,7 @@ def population_exposure(
     pop = np.nan_to_num(np.asarray(population, dtype=np.float64))
     if np.any(pop < 0):
         raise ParameterError("population counts must be non-negative")
-    ok = np.isfinite(cov) & (cov >= prob_threshold)
-    if pga_g is not None:
-        ok &= np.asarray(pga_g) >= pga_threshold_g
+    ok = _qualifying(cov, pga_g, pga_threshold_g, prob_threshold)
     return float(np.sum(np.where(ok, cov * pop, 0.0)))
 
 
