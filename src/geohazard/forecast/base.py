@@ -7,7 +7,8 @@ paper's way), ``sample`` (batched continuations conditioned on all history) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -73,6 +74,9 @@ class Continuations:
         (N + 1,) sample ``i`` is ``times[offsets[i]:offsets[i + 1]]``.
     t_start, t_end
         The simulated window in days since the catalog origin.
+    features
+        Optional per-event features aligned with ``times``, name -> (total,) array. Spatial
+        forecasts carry ``longitude`` and ``latitude`` (degrees); RECAST may add ``depth``.
     """
 
     times: np.ndarray
@@ -80,6 +84,18 @@ class Continuations:
     offsets: np.ndarray
     t_start: float
     t_end: float
+    features: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, values in self.features.items():
+            if np.shape(values) != np.shape(self.times):
+                raise ValueError(f"continuations: feature {name!r} has shape "
+                                 f"{np.shape(values)}, times have {np.shape(self.times)}")
+
+    @property
+    def has_locations(self) -> bool:
+        """Whether every simulated event has ``longitude`` and ``latitude``."""
+        return "longitude" in self.features and "latitude" in self.features
 
     @property
     def n_samples(self) -> int:
@@ -96,16 +112,30 @@ class Continuations:
         lo, hi = self.offsets[i], self.offsets[i + 1]
         return self.times[lo:hi], self.magnitudes[lo:hi]
 
+    def sample_features(self, i: int) -> dict[str, np.ndarray]:
+        """Features of continuation ``i`` (name -> array aligned with :meth:`sample`)."""
+        lo, hi = self.offsets[i], self.offsets[i + 1]
+        return {name: values[lo:hi] for name, values in self.features.items()}
+
+    def with_features(self, features: Mapping[str, np.ndarray]) -> Continuations:
+        """A copy with ``features`` added to (or replacing) the existing ones."""
+        merged = {**self.features, **{k: np.asarray(v, np.float64) for k, v in features.items()}}
+        return replace(self, features=merged)
+
     @classmethod
     def from_lists(
-        cls, times: list[np.ndarray], mags: list[np.ndarray], t_start: float, t_end: float
+        cls, times: list[np.ndarray], mags: list[np.ndarray], t_start: float, t_end: float,
+        features: Mapping[str, list[np.ndarray]] | None = None,
     ) -> Continuations:
-        """Build from per-sample arrays."""
+        """Build from per-sample arrays (``features``: name -> per-sample arrays)."""
         offsets = np.zeros(len(times) + 1, dtype=np.int64)
         offsets[1:] = np.cumsum([t.size for t in times])
         cat_t = np.concatenate(times) if times else np.empty(0)
         cat_m = np.concatenate(mags) if mags else np.empty(0)
-        return cls(cat_t.astype(np.float64), cat_m.astype(np.float64), offsets, t_start, t_end)
+        feats = {k: (np.concatenate(v) if v else np.empty(0)).astype(np.float64)
+                 for k, v in (features or {}).items()}
+        return cls(cat_t.astype(np.float64), cat_m.astype(np.float64), offsets, t_start, t_end,
+                   feats)
 
 
 @runtime_checkable
