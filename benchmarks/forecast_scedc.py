@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from geohazard.catalog import read_catalog
+from geohazard.forecast.archive import ForecastArchive
 from geohazard.forecast.backtest import backtest
 from geohazard.forecast.models import fit_model, parse_models
 from geohazard.io_utils import write_json_atomic
@@ -41,7 +42,14 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=2,
                     help="Independent sample sets (the second shows score stability).")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "forecast_scedc.json")
+    ap.add_argument("--archive", type=Path, default=None,
+                    help="Store every forecast (with its simulated counts) in this archive, "
+                         "so scores can be recomputed (benchmarks/forecast_scedc_scores.py).")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads for RECAST.")
     args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
 
     cat = read_catalog(args.catalog)
     md = cat.metadata
@@ -54,8 +62,10 @@ def main() -> None:
     runs: dict = {}
     for rep in range(args.reps):
         t0 = time.perf_counter()
+        store = ForecastArchive(args.archive) if args.archive is not None and rep == 0 else None
         res = backtest(cat, models, md.test_start, md.end, days=args.days,
-                       n_samples=args.samples, rng=args.seed + 1000 * rep)
+                       n_samples=args.samples, rng=args.seed + 1000 * rep, archive=store,
+                       progress=lambda done, total: print(f"window {done}/{total}", flush=True))
         runs[f"run{rep}"] = {"seconds": time.perf_counter() - t0, **res.to_dict()}
         del runs[f"run{rep}"]["per_window"]
         _write(args, models, fit_s, runs)  # after every run: partial results survive

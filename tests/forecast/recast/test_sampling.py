@@ -143,3 +143,29 @@ def test_bad_arguments_raise() -> None:
         model.sample(small_sequence(20), 0.0, 10)
     with pytest.raises(ParameterError, match="n_samples"):
         model.sample(small_sequence(20), 1.0, 0)
+
+
+def _prefix(seq, n: int, t_end: float):  # noqa: ANN001, ANN202
+    from geohazard.catalog.core import EventSequence
+
+    return EventSequence(seq.times[:n], seq.magnitudes[:n], seq.t_start, t_end, seq.t_start,
+                         seq.mag_completeness)
+
+
+def test_growing_history_reuses_the_encoder_state_with_identical_samples() -> None:
+    full = small_sequence(60, seed=3)
+    day1 = _prefix(full, 30, float(full.times[30]))
+    day2 = _prefix(full, 45, float(full.times[45]))
+    cached = _model()
+    cached.sample(day1, 2.0, 50, rng=1)
+    a = cached.sample(day2, 2.0, 200, rng=5)  # encodes only events 30..44
+    assert cached._state_cache.hits == 1
+    b = _model().sample(day2, 2.0, 200, rng=5)  # a fresh model encodes everything
+    np.testing.assert_allclose(a.times, b.times, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(a.offsets, b.offsets)
+    # a history that does not extend the cached one is encoded from scratch
+    other = small_sequence(45, seed=4)
+    c = cached.sample(other, 2.0, 100, rng=2)
+    d = _model().sample(other, 2.0, 100, rng=2)
+    assert cached._state_cache.hits == 1
+    np.testing.assert_array_equal(c.offsets, d.offsets)

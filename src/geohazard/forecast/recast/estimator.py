@@ -25,6 +25,7 @@ from geohazard.forecast.recast.data import Normaliser, full_batch, gap_arrays
 from geohazard.forecast.recast.model import NetConfig, RecastNet, gap_terms
 from geohazard.forecast.recast.sampling import (
     FeatureMode,
+    HistoryStateCache,
     MagnitudeMode,
     SimulatedFeatures,
     simulate,
@@ -54,6 +55,7 @@ class Recast:
         self.net_: RecastNet | None = None
         self.normaliser_: Normaliser | None = None
         self.fit_info_: FitInfo | None = None
+        self._state_cache = HistoryStateCache()
 
     # ------------------------------------------------------------------ fitting
     def fit(self, catalog: Catalog, *, progress: bool = False, resume: bool = True) -> Recast:
@@ -74,6 +76,7 @@ class Recast:
             module, info = fit_module(self.config, norm, train, val, Path(self.work_dir),
                                       resume=resume, progress=progress)
         self.net_, self.normaliser_, self.fit_info_ = module.net.eval(), norm, info
+        self._state_cache.clear()
         return self
 
     def _check_fitted(self) -> tuple[RecastNet, Normaliser]:
@@ -151,7 +154,8 @@ class Recast:
         """Continuations plus the extra features of their events (predicted or fixed)."""
         net, norm = self._check_fitted()
         return simulate(net, norm, history, duration_days, n_samples, rng,
-                        magnitudes=magnitudes, features=features, max_events=max_events)
+                        magnitudes=magnitudes, features=features, max_events=max_events,
+                        cache=self._state_cache)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:

@@ -37,14 +37,51 @@ class SimulatedFeatures:
     values: np.ndarray  # (total, F) float64, physical units
 
 
-def _history_state(net: RecastNet, norm: Normaliser, history: EventSequence) -> torch.Tensor:
+class HistoryStateCache:
+    """The encoder state after the last history encoded, reused when a history extends it.
+
+    A prospective loop issues forecasts from a growing history (yesterday's events plus
+    today's); re-encoding the whole catalog every time costs O(N) GRU steps. The cache keeps
+    the encoded inputs and the final state and runs the GRU only over the new events when
+    the new history starts with the cached one (checked exactly on the input rows).
+    """
+
+    def __init__(self) -> None:
+        self.inputs: np.ndarray | None = None  # (n, n_inputs) float32 rows already encoded
+        self.state: torch.Tensor | None = None  # (1, 1, C)
+        self.net_id: int | None = None
+        self.hits = 0
+
+    def clear(self) -> None:
+        """Forget the cached state."""
+        self.inputs, self.state, self.net_id = None, None, None
+
+    def prefix_length(self, net: RecastNet, inputs: np.ndarray) -> int:
+        """Number of leading rows of ``inputs`` whose state is cached (0 if none)."""
+        cached = self.inputs
+        if cached is None or self.net_id != id(net) or cached.shape[0] > inputs.shape[0]:
+            return 0
+        n = cached.shape[0]
+        return n if np.array_equal(inputs[:n], cached) else 0
+
+
+def _history_state(net: RecastNet, norm: Normaliser, history: EventSequence,
+                   cache: HistoryStateCache | None = None) -> torch.Tensor:
     """(1, 1, C) encoder state after all history events (zeros for an empty history)."""
     C = net.config.hidden
     if len(history) == 0:
         return torch.zeros(1, 1, C)
-    arrays = gap_arrays(history, norm)
-    inputs = torch.from_numpy(arrays.inputs[:-1]).unsqueeze(0)  # (1, N, n_inputs)
-    _, h_last = net.encoder(inputs)
+    rows = gap_arrays(history, norm).inputs[:-1]  # (N, n_inputs)
+    n0 = cache.prefix_length(net, rows) if cache is not None else 0
+    h0 = cache.state if (cache is not None and n0 > 0) else None
+    if n0 == rows.shape[0] and h0 is not None:
+        h_last = h0
+    else:
+        new = torch.from_numpy(np.ascontiguousarray(rows[n0:])).unsqueeze(0)  # (1, N-n0, F)
+        _, h_last = net.encoder(new, h0)
+    if cache is not None:
+        cache.hits += int(n0 > 0)
+        cache.inputs, cache.state, cache.net_id = rows.copy(), h_last, id(net)
     return h_last
 
 
@@ -89,6 +126,7 @@ def _check(duration_days: float, n_samples: int) -> None:
 def simulate(net: RecastNet, norm: Normaliser, history: EventSequence, duration_days: float,
              n_samples: int, rng: RNGLike = None, *, magnitudes: MagnitudeMode = "learned",
              features: FeatureMode = "predict", max_events: int = 100_000,
+             cache: HistoryStateCache | None = None,
              ) -> tuple[Continuations, SimulatedFeatures]:
     """Simulate ``n_samples`` continuations of ``duration_days`` after ``history.t_end``.
 
@@ -111,6 +149,8 @@ def simulate(net: RecastNet, norm: Normaliser, history: EventSequence, duration_
         observed event's features).
     max_events
         Safety cap per continuation (a continuation reaching it stops, with a warning).
+    cache
+        Reuse the encoder state of an earlier history that this one extends.
 
     Returns
     -------
@@ -123,7 +163,7 @@ def simulate(net: RecastNet, norm: Normaliser, history: EventSequence, duration_
     scale = norm.time_scale
     t_last0 = float(history.times[-1]) if len(history) else float(history.t_start)
     t0, t1 = float(history.t_end), float(history.t_end) + float(duration_days)
-    h = _history_state(net, norm, history).expand(1, n_samples, -1).contiguous()
+    h = _history_state(net, norm, history, cache).expand(1, n_samples, -1).contiguous()
     idx = np.arange(n_samples)
     last_t = np.full(n_samples, t_last0)
     elapsed = torch.full((n_samples,), (t0 - t_last0) / scale, dtype=torch.float64)
