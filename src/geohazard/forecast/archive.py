@@ -135,13 +135,29 @@ class ForecastArchive:
             session.flush()
             return int(rec.id)
 
-    def list(self, model: str | None = None) -> list[dict[str, Any]]:
-        """All forecasts (optionally of one model) as dicts, oldest window first."""
+    def list(self, model: str | None = None, catalog: str | None = None
+             ) -> list[dict[str, Any]]:
+        """All forecasts (optionally of one model / catalog) as dicts, oldest window first."""
         stmt = select(ForecastRecord).order_by(ForecastRecord.t_start_days, ForecastRecord.id)
         if model is not None:
             stmt = stmt.where(ForecastRecord.model == model)
+        if catalog is not None:
+            stmt = stmt.where(ForecastRecord.catalog == catalog)
         with Session(self.engine) as session:
             return [self._row(r) for r in session.scalars(stmt)]
+
+    def find(self, model: str, t_start_days: float, t_end_days: float, *, catalog: str = "",
+             params_hash: str = "", tol_days: float = 1e-6) -> int | None:
+        """Id of an archived forecast with this model, catalog, parameters and window, or None."""
+        stmt = select(ForecastRecord.id).where(
+            ForecastRecord.model == model, ForecastRecord.catalog == catalog,
+            ForecastRecord.params_hash == params_hash,
+            ForecastRecord.t_start_days.between(t_start_days - tol_days, t_start_days + tol_days),
+            ForecastRecord.t_end_days.between(t_end_days - tol_days, t_end_days + tol_days),
+        ).order_by(ForecastRecord.id).limit(1)
+        with Session(self.engine) as session:
+            found = session.scalars(stmt).first()
+        return int(found) if found is not None else None
 
     def counts(self, forecast_id: int) -> np.ndarray:
         """The simulated counts of forecast ``forecast_id``."""

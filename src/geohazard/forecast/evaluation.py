@@ -196,19 +196,41 @@ def evaluate_window(
     rng
         For the randomised PIT.
     """
-    counts = continuations.counts
     obs = int(np.asarray(observed_mags).size)
-    lo, hi = np.quantile(counts, [0.025, 0.975])
-    d1, d2 = n_test_quantiles(counts, obs)
     m_q = float("nan")
     if mag_edges is not None and obs > 0:
         d_obs, d_sim = m_test_statistic(continuations, observed_mags, mag_edges)
         m_q = float(np.mean(d_sim >= d_obs)) if d_sim.size else float("nan")
+    return evaluate_counts(model, continuations.counts, obs, alpha=alpha, rng=rng,
+                           m_test_quantile=m_q)
+
+
+def evaluate_counts(
+    model: str,
+    sim_counts: np.ndarray,
+    observed: int,
+    *,
+    alpha: float = 1.0,
+    rng: RNGLike = None,
+    m_test_quantile: float = float("nan"),
+) -> WindowEvaluation:
+    """Score simulated counts of one window against the observed count.
+
+    What can be scored from counts alone (an archived forecast keeps its counts): smoothed
+    log-score, exact match, N-test quantiles, the 95% interval and the randomised PIT.
+    """
+    counts = np.asarray(sim_counts, dtype=np.int64)
+    if counts.size == 0:
+        raise InputError(f"evaluate {model}: no simulated counts")
+    obs = int(observed)
+    lo, hi = np.quantile(counts, [0.025, 0.975])
+    d1, d2 = n_test_quantiles(counts, obs)
     return WindowEvaluation(
         model=model, observed=obs, expected=float(counts.mean()),
         log_score=count_log_score(counts, obs, alpha),
         exact_match=exact_match_probability(counts, obs), n_test_delta1=d1, n_test_delta2=d2,
-        in_95=bool(lo <= obs <= hi), pit=randomized_pit(counts, obs, rng), m_test_quantile=m_q,
+        in_95=bool(lo <= obs <= hi), pit=randomized_pit(counts, obs, rng),
+        m_test_quantile=float(m_test_quantile),
     )
 
 
