@@ -182,3 +182,43 @@ def test_information_gains(history):
     # closed form: n log(r / 2r) - (r - 2r) days, per event
     assert gains["truth_vs_poisson"] == pytest.approx((n * np.log(0.5) + r * days) / n)
     assert gains["truth_vs_poisson"] > 0
+
+
+def test_kde_pmf_is_a_distribution_close_to_the_true_law():
+    from geohazard.forecast.evaluation import kde_count_logpmf
+
+    rng = np.random.default_rng(1)
+    k = np.arange(0, 3000)
+    for sims, truth in ((rng.poisson(10, 50_000), stats.poisson.pmf(k, 10)),
+                        (rng.negative_binomial(0.8, 0.8 / 300.8, 50_000),
+                         stats.nbinom.pmf(k, 0.8, 0.8 / 300.8))):
+        logpmf = kde_count_logpmf(sims, k)
+        pmf = np.exp(logpmf)
+        assert pmf.sum() == pytest.approx(1.0, abs=2e-3)  # mass beyond 3000 is tiny
+        assert np.all(np.isfinite(logpmf))  # no count is impossible
+        assert np.abs(pmf - truth).sum() < 0.05  # total variation from the true law
+    # far outside the simulated range: finite, and smaller the farther out
+    sims = rng.poisson(10, 2000)
+    assert np.isfinite(count_log_score(sims, 400)) and np.isfinite(count_log_score(sims, 0))
+    assert count_log_score(sims, 400) < count_log_score(sims, 60) < count_log_score(sims, 10)
+    with pytest.raises(InputError, match="method"):
+        count_log_score(sims, 3, method="magic")
+
+
+def test_kde_score_is_more_stable_between_sample_sets_than_the_histogram():
+    rng = np.random.default_rng(2)
+    law = (0.7, 0.7 / 150.7)  # overdispersed counts, mean 150: aftershock-like windows
+    observed = rng.negative_binomial(*law, 40)
+    change = {"kde": [], "histogram": []}
+    for obs in observed:
+        a, b = rng.negative_binomial(*law, 2000), rng.negative_binomial(*law, 2000)
+        for m in change:
+            change[m].append(abs(count_log_score(a, obs, method=m)
+                                 - count_log_score(b, obs, method=m)))
+    assert np.mean(change["kde"]) < 0.5 * np.mean(change["histogram"])
+    # and it is the better estimate of the true log-pmf
+    truth = stats.nbinom.logpmf(observed, *law)
+    err = {m: np.mean(np.abs([count_log_score(rng.negative_binomial(*law, 2000), o, method=m)
+                              - t for o, t in zip(observed, truth, strict=True)]))
+           for m in change}
+    assert err["kde"] < err["histogram"]
