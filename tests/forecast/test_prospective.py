@@ -122,3 +122,17 @@ def test_evaluation_counts_observed_events_and_is_stored_once(catalog, tmp_path)
     s = res.summaries["poisson"]
     assert s.n_windows == len(covered)
     assert s.coverage_95 == pytest.approx(np.mean([r["in_95"] for r in res.rows]))
+
+
+def test_observed_events_are_counted_above_the_forecast_mc(catalog, tmp_path) -> None:
+    raised = catalog.above_completeness(2.5)
+    history = raised.to_sequence(t_end=raised.origin + pd.Timedelta(days=600))
+    store = ForecastArchive(tmp_path / "mc.sqlite")
+    models = {"poisson": (PoissonGR().fit(history), {"params_hash": "p"})}
+    run_prospective(raised, models, store, raised.origin + pd.Timedelta(days=600),
+                    raised.origin + pd.Timedelta(days=610), every_days=5.0, n_samples=50)
+    res = evaluate_archive(catalog, store)  # the full catalog, events below 2.5 included
+    times, mags = catalog.times, catalog.magnitudes
+    for row in res.rows:
+        lo, hi = pd.Timestamp(row["window_start"]), pd.Timestamp(row["window_end"])
+        assert row["observed"] == int(((times > lo) & (times <= hi) & (mags > 2.5)).sum())

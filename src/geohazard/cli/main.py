@@ -46,7 +46,8 @@ def _root(
         force=True,
     )
     if not verbose:  # Lightning's banner lines (GPU/TPU available, tips) are noise here
-        for name in ("lightning", "lightning.pytorch", "pytorch_lightning", "lightning_fabric"):
+        for name in ("lightning", "lightning.pytorch", "pytorch_lightning", "lightning_fabric",
+                     "numexpr", "numexpr.utils"):
             logging.getLogger(name).setLevel(logging.WARNING)
 
 

@@ -187,12 +187,13 @@ def evaluate_archive(
 ) -> ArchiveEvaluation:
     """Score every archived forecast of this catalog whose window has been observed.
 
+    Observed events are those in the window above the Mc the forecast was issued with.
     Evaluations already stored are reused, not recomputed; new ones are stored when
     ``store`` is true. The randomised PIT draws from :func:`window_rng` so a repeated
     evaluation gives the same numbers.
     """
     last = data_end(catalog)
-    all_days = catalog.days()
+    all_days, mags = catalog.days(), catalog.magnitudes
     rows: list[dict[str, Any]] = []
     pending = stored = 0
     for rec in archive.list(model=model, catalog=catalog.metadata.name):
@@ -203,7 +204,7 @@ def evaluate_archive(
         if done:
             result = done[-1]
         else:
-            ev = _evaluate_record(archive, rec, all_days, seed)
+            ev = _evaluate_record(archive, rec, all_days, mags, seed)
             result = ev.to_dict()
             if store:
                 archive.add_evaluation(rec["id"], ev)
@@ -217,9 +218,12 @@ def evaluate_archive(
 
 
 def _evaluate_record(archive: ForecastArchive, rec: dict[str, Any], all_days: np.ndarray,
-                     seed: int) -> WindowEvaluation:
+                     mags: np.ndarray, seed: int) -> WindowEvaluation:
+    """Observed events: in ``(t0, t1]`` and above the Mc the forecast was issued with."""
     t0, t1 = rec["t_start_days"], rec["t_end_days"]
-    observed = int(np.count_nonzero((all_days > t0) & (all_days <= t1)))
+    mc = rec["summary"].get("mag_completeness")
+    above = mags > mc if mc is not None else np.ones(mags.size, bool)
+    observed = int(np.count_nonzero((all_days > t0) & (all_days <= t1) & above))
     return evaluate_counts(rec["model"], archive.counts(rec["id"]), observed,
                            rng=window_rng(seed + 1, rec["model"], t0))
 
