@@ -69,8 +69,9 @@ class Forecast:
         """Window start and end as UTC timestamps (None without an origin)."""
         if self.origin is None:
             return None, None
-        return (self.origin + pd.to_timedelta(self.t_start, unit="D"),
-                self.origin + pd.to_timedelta(self.t_end, unit="D"))
+        # float days carry ~1e-8 s of rounding noise: report to the microsecond
+        return ((self.origin + pd.to_timedelta(self.t_start, unit="D")).round("us"),
+                (self.origin + pd.to_timedelta(self.t_end, unit="D")).round("us"))
 
     # -- derived figures -----------------------------------------------------------
     @property
