@@ -64,3 +64,34 @@ def test_report_forecast_command(tmp_path, catalog_path):
                   "--out", str(html))
     assert res.returncode == 0, res.stderr
     assert render(html) == {"total": 3, "rendered": 3}
+
+
+def test_prospective_run_resumes_and_evaluate_writes_a_report(tmp_path, catalog_path):
+    from tests.browser import render
+
+    db, out, ev, html = (tmp_path / n for n in ("p.sqlite", "r.json", "e.json", "rec.html"))
+    args = ("forecast", "run", "--catalog", str(catalog_path), "--archive", str(db),
+            "--start", "2013-11-01", "--every", "7", "--model", "poisson", "--samples", "200")
+    res = run_cli(*args, "--json", str(out))
+    assert res.returncode == 0, res.stderr
+    first = json.loads(out.read_text())
+    assert first["issued"] == len(first["issue_times_days"]) > 5 and first["skipped"] == 0
+    res = run_cli(*args, "--json", str(out))
+    assert res.returncode == 0 and json.loads(out.read_text())["issued"] == 0
+    res = run_cli("forecast", "evaluate", "--catalog", str(catalog_path), "--archive", str(db),
+                  "--report", str(html), "--json", str(ev))
+    assert res.returncode == 0, res.stderr
+    data = json.loads(ev.read_text())
+    assert data["newly_stored"] == len(data["evaluations"]) > 0 and data["pending"] > 0
+    assert data["summaries"]["poisson"]["n_windows"] == len(data["evaluations"])
+    assert render(html) == {"total": 3, "rendered": 3}
+
+
+def test_prospective_run_refuses_future_fit_and_missing_archive(tmp_path, catalog_path):
+    res = run_cli("forecast", "run", "--catalog", str(catalog_path), "--archive",
+                  str(tmp_path / "x.sqlite"), "--start", "2013-01-01", "--fit-end", "2013-06-01",
+                  "--model", "poisson")
+    assert res.returncode == 1 and "future data" in res.stderr and "Traceback" not in res.stderr
+    res = run_cli("forecast", "evaluate", "--catalog", str(catalog_path), "--archive",
+                  str(tmp_path / "missing.sqlite"))
+    assert res.returncode == 1 and "no such archive" in res.stderr

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
-import pandas as pd
 import typer
 
 from geohazard.cli._common import JsonOpt, console, emit_json, kv_table
@@ -23,6 +22,14 @@ ReportOpt = Annotated[Path | None, typer.Option("--report", help="Write an HTML 
 DaysOpt = Annotated[float, typer.Option(help="Window length in days.")]
 SeedOpt = Annotated[int, typer.Option(help="Random seed.")]
 CheckpointOpt = Annotated[Path | None, typer.Option(help="RECAST checkpoint (else trained).")]
+McOpt = Annotated[float | None, typer.Option(
+    "--mc", help="Magnitude of completeness: keep events above it (default: the sidecar's).")]
+SpatialOpt = Annotated[bool, typer.Option(
+    "--spatial/--no-spatial", help="Located models and pyCSEP's N, M, S and pseudo-likelihood "
+    "tests on a lon/lat grid (needs longitude/latitude columns).")]
+DhOpt = Annotated[float, typer.Option("--dh", help="Grid cell size in degrees (--spatial).")]
+MetaOpt = Annotated[Path | None, typer.Option(
+    "--meta", help="JSON sidecar with Mc and split dates (default: CATALOG.json if present).")]
 
 
 def fit_models(catalog, spec: str, fit_end, seed: int,  # noqa: ANN001
@@ -53,6 +60,7 @@ def issue(
     checkpoint: CheckpointOpt = None,
     archive: ArchiveOpt = None,
     report: ReportOpt = None,
+    mc: McOpt = None,
     json_out: JsonOpt = None,
 ) -> None:
     """Simulate continuations after START conditioned on all history, per model."""
@@ -62,6 +70,8 @@ def issue(
     from geohazard.forecast.forecasting import issue_forecast
 
     cat = read_catalog(catalog)
+    if mc is not None:
+        cat = cat.above_completeness(mc)
     t_start = to_utc(start, "--start")
     history = cat.to_sequence(t_end=t_start)
     store = ForecastArchive(archive) if archive is not None else None
@@ -100,6 +110,9 @@ def backtest(
     archive: ArchiveOpt = None,
     report: ReportOpt = None,
     json_out: JsonOpt = None,
+    spatial: SpatialOpt = False,
+    dh: DhOpt = 0.05,
+    meta: MetaOpt = None,
 ) -> None:
     """Rolling forecasts across the test period, scored against what happened."""
     from rich.progress import Progress
@@ -110,13 +123,25 @@ def backtest(
     from geohazard.forecast.archive import ForecastArchive
     from geohazard.forecast.backtest import backtest as run_backtest
 
-    cat = read_catalog(catalog)
+    cat = read_catalog(catalog, sidecar=meta)
+    if spatial:
+        cat = cat.above_completeness() if cat.metadata.mag_completeness is not None else cat
     md = cat.metadata
     t0 = to_utc(start) if start else md.test_start
     t1 = to_utc(end) if end else (md.end if md.end is not None else cat.times[-1])
     if t0 is None:
         raise InputError("backtest: give --start or a catalog with a test split date")
-    models = {k: m for k, (m, _) in fit_models(cat, model, t0, seed, checkpoint).items()}
+    if spatial:
+        from geohazard.forecast.models import parse_models
+        from geohazard.forecast.spatial_models import catalog_region, fit_spatial_models
+
+        region = catalog_region(cat, dh=dh)
+        with console.status(f"fitting located models on history before {t0}"):
+            models = fit_spatial_models(cat, parse_models(model), t0, seed=seed,
+                                        checkpoint=checkpoint)
+    else:
+        region = None
+        models = {k: m for k, (m, _) in fit_models(cat, model, t0, seed, checkpoint).items()}
     edges = np.round(np.arange(md.mag_completeness or 0.0, 9.0, 0.1), 2) if (
         md.mag_completeness is not None) else None
     with Progress(console=console) as prog:
@@ -124,11 +149,13 @@ def backtest(
         result = run_backtest(
             cat, models, t0, t1, days=days, n_samples=samples, mag_edges=edges, rng=seed,
             archive=ForecastArchive(archive) if archive is not None else None,
-            progress=lambda done, total: prog.update(task, completed=done, total=total))
+            progress=lambda done, total: prog.update(task, completed=done, total=total),
+            region=region)
     data = result.to_dict()
     from geohazard.forecast.evaluation import information_gains
 
-    test_seq = cat.to_sequence(t_end=t1, t_nll_start=t0)
+    test_seq = cat.to_sequence(t_end=t1, t_nll_start=t0,
+                               features=("longitude", "latitude") if spatial else ())
     scores = {name: m.log_likelihood(test_seq) for name, m in models.items()}
     data["test_scores"] = {k: v.to_dict() for k, v in scores.items()}
     data["information_gain_per_event"] = information_gains(scores)
@@ -138,6 +165,8 @@ def backtest(
                  for k, v in data["comparison"].items()})
     rows.update({f"info gain/event {k}": v
                  for k, v in data["information_gain_per_event"].items()})
+    rows.update({f"{k} spatial: {f}": v for k, s in data.get("spatial_summaries", {}).items()
+                 for f, v in s.items() if f.startswith(("pass_", "mean_"))})
     console.print(kv_table("backtest", rows))
     if report is not None:
         from geohazard.report.forecast import write_forecast_report
@@ -148,40 +177,85 @@ def backtest(
 
 
 @app.command()
+def run(
+    catalog: CatalogOpt,
+    archive: Annotated[Path, typer.Option("--archive", help="Forecast archive (SQLite file "
+                                                            "or SQLAlchemy URL).")],
+    start: Annotated[str, typer.Option(help="First issue time (UTC).")],
+    end: Annotated[str | None, typer.Option(help="Last issue time (default: end of data).")
+                   ] = None,
+    every: Annotated[float, typer.Option(help="Days between issue times.")] = 1.0,
+    model: ModelOpt = "etas",
+    days: DaysOpt = 14.0,
+    samples: Annotated[int, typer.Option(help="Simulations per forecast.")] = 1000,
+    fit_end: Annotated[str | None, typer.Option(
+        help="Fit the models on history before this time (default: --start).")] = None,
+    mc: McOpt = None,
+    seed: SeedOpt = 0,
+    checkpoint: CheckpointOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Prospective loop: issue a forecast every --every days into the archive (resumable)."""
+    from rich.progress import Progress
+
+    from geohazard.catalog import read_catalog
+    from geohazard.catalog.core import to_utc
+    from geohazard.forecast.archive import ForecastArchive
+    from geohazard.forecast.prospective import run_prospective
+
+    cat = read_catalog(catalog)
+    if mc is not None:
+        cat = cat.above_completeness(mc)
+    t_start = to_utc(start, "--start")
+    t_fit = to_utc(fit_end, "--fit-end") if fit_end else t_start
+    if t_fit > t_start:
+        from geohazard.exceptions import InputError
+
+        raise InputError(f"--fit-end {t_fit} is after --start {t_start}: forecasts would "
+                         "use future data")
+    store = ForecastArchive(archive)
+    fitted = fit_models(cat, model, t_fit, seed, checkpoint)
+    with Progress(console=console) as prog:
+        task = prog.add_task("issue times", total=None)
+        result = run_prospective(
+            cat, fitted, store, t_start, to_utc(end, "--end") if end else None,
+            every_days=every, days=days, n_samples=samples, seed=seed,
+            progress=lambda done, total: prog.update(task, completed=done, total=total))
+    console.print(f"issued {len(result.issued)} forecasts, {result.skipped} already archived, "
+                  f"{result.issue_times.size} issue times, {result.seconds:.1f} s")
+    emit_json(json_out, result.to_dict())
+
+
+@app.command()
 def evaluate(
     catalog: CatalogOpt,
     archive: Annotated[Path, typer.Option("--archive", help="Forecast archive to evaluate.")],
+    model: Annotated[str | None, typer.Option("--model", help="Only this model.")] = None,
+    store: Annotated[bool, typer.Option(help="Store new evaluations in the archive.")] = True,
+    seed: SeedOpt = 0,
+    report: ReportOpt = None,
     json_out: JsonOpt = None,
 ) -> None:
     """Score every archived forecast whose window the catalog now covers."""
     from geohazard.catalog import read_catalog
     from geohazard.forecast.archive import ForecastArchive
-    from geohazard.forecast.evaluation import (
-        count_log_score,
-        exact_match_probability,
-        n_test_quantiles,
-    )
+    from geohazard.forecast.prospective import evaluate_archive
 
     cat = read_catalog(catalog)
-    store = ForecastArchive(archive)
-    last = cat.day_of(cat.metadata.end if cat.metadata.end is not None else cat.times[-1])
-    results = []
-    for row in store.list():
-        if row["t_end_days"] > last + 1e-9:
-            continue
-        counts = store.counts(row["id"])
-        t0 = cat.day_of(pd.Timestamp(row["window_start"]))
-        t1 = cat.day_of(pd.Timestamp(row["window_end"]))
-        obs = int(_observed(cat, t0, t1).size)
-        d1, d2 = n_test_quantiles(counts, obs)
-        results.append({"id": row["id"], "model": row["model"], "window_start": row["window_start"],
-                        "observed": obs, "expected": row["expected_count"],
-                        "log_score": count_log_score(counts, obs),
-                        "exact_match": exact_match_probability(counts, obs),
-                        "n_test_delta1": d1, "n_test_delta2": d2})
-    console.print(f"evaluated {len(results)} archived forecasts")
-    for r in results[:20]:
-        console.print(f"  #{r['id']} {r['model']:<8} {r['window_start'][:10]} observed "
-                      f"{r['observed']:>5} expected {r['expected']:8.1f} log-score "
-                      f"{r['log_score']:7.3f}")
-    emit_json(json_out, {"evaluations": results})
+    if not Path(archive).exists() and "://" not in str(archive):
+        from geohazard.exceptions import DataFileNotFoundError
+
+        raise DataFileNotFoundError(f"--archive {archive}: no such archive")
+    result = evaluate_archive(cat, ForecastArchive(archive), store=store, seed=seed, model=model)
+    console.print(f"evaluated {len(result.rows)} archived forecasts ({result.newly_stored} new, "
+                  f"{result.pending} waiting for observations)")
+    rows = {f"{k}: {f}": v for k, s in result.summaries.items()
+            for f, v in s.to_dict().items() if f != "model"}
+    if rows:
+        console.print(kv_table("prospective record", rows))
+    if report is not None:
+        from geohazard.report.prospective import write_record_report
+
+        write_record_report(report, result, title=f"prospective record {cat.metadata.name}")
+        console.print(f"wrote {report}")
+    emit_json(json_out, result.to_dict())

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,10 @@ from geohazard.forecast.base import PointProcessModel
 from geohazard.forecast.evaluation import BacktestSummary, WindowEvaluation, evaluate_window
 from geohazard.forecast.forecasting import Forecast, issue_forecast
 from geohazard.rng import RNGLike, spawn
+
+if TYPE_CHECKING:
+    from geohazard.forecast.csep_adapter import SpatialRegion
+    from geohazard.forecast.spatial_eval import SpatialEvaluation, SpatialMap, SpatialSummary
 
 
 @dataclass(frozen=True)
@@ -32,12 +36,18 @@ class BacktestResult:
         Model name -> (W, 2) 2.5% and 97.5% count quantiles.
     summaries
         Model name -> aggregate over the windows.
+    spatial, spatial_summaries, spatial_maps
+        With a testing region and located forecasts: per-window pyCSEP N, M, S and
+        pseudo-likelihood results, their aggregates, and rate maps (empty otherwise).
     """
 
     windows: np.ndarray
     evaluations: dict[str, list[WindowEvaluation]]
     intervals: dict[str, np.ndarray]
     summaries: dict[str, BacktestSummary]
+    spatial: dict[str, list[SpatialEvaluation]] = field(default_factory=dict)
+    spatial_summaries: dict[str, SpatialSummary] = field(default_factory=dict)
+    spatial_maps: dict[str, SpatialMap] = field(default_factory=dict)
 
     def wins(self, model: str, other: str) -> int:
         """Windows where ``model``'s count log-score beats ``other``'s."""
@@ -55,10 +65,16 @@ class BacktestResult:
         pairs = {f"{a}_vs_{b}": {"wins": self.wins(a, b), "windows": len(self.windows),
                                  "info_gain_per_window": self.information_gain_per_window(a, b)}
                  for a in names for b in names if a != b}
-        return {"windows": self.windows.tolist(),
-                "summaries": {k: v.to_dict() for k, v in self.summaries.items()},
-                "comparison": pairs,
-                "per_window": {k: [e.to_dict() for e in v] for k, v in self.evaluations.items()}}
+        out = {"windows": self.windows.tolist(),
+               "summaries": {k: v.to_dict() for k, v in self.summaries.items()},
+               "comparison": pairs,
+               "per_window": {k: [e.to_dict() for e in v] for k, v in self.evaluations.items()}}
+        if self.spatial:
+            out["spatial_summaries"] = {k: v.to_dict() for k, v in self.spatial_summaries.items()}
+            out["spatial_per_window"] = {k: [e.to_dict() for e in v]
+                                         for k, v in self.spatial.items()}
+            out["spatial_region"] = next(iter(self.spatial_maps.values())).region.to_dict()
+        return out
 
 
 def window_edges(catalog: Catalog, start: Any, end: Any, days: float) -> np.ndarray:
@@ -83,6 +99,7 @@ def backtest(
     rng: RNGLike = None,
     archive: ForecastArchive | None = None,
     progress: Callable[[int, int], None] | None = None,
+    region: SpatialRegion | None = None,
 ) -> BacktestResult:
     """Issue and score consecutive forecasts between ``start`` and ``end``.
 
@@ -109,17 +126,23 @@ def backtest(
         Store every forecast and its evaluation when given.
     progress
         Called as ``progress(done, total)``.
+    region
+        Opt-in testing region: histories then carry ``longitude`` / ``latitude``, and
+        every forecast with located events also gets pyCSEP's N, M, S and
+        pseudo-likelihood tests on this grid (``result.spatial``).
     """
     if not models:
         raise InputError("backtest: no models given")
     edges = window_edges(catalog, start, end, days)
+    recorder, feats = _spatial_recorder(catalog, region)
     all_days = catalog.days()
     mags = catalog.magnitudes
     streams = spawn(rng, len(models) * len(edges))
     evals: dict[str, list[WindowEvaluation]] = {m: [] for m in models}
     ivals: dict[str, list[tuple[float, float]]] = {m: [] for m in models}
     for w, (t0, t1) in enumerate(edges):
-        history = catalog.to_sequence(t_end=catalog.origin + pd.to_timedelta(t0, unit="D"))
+        history = catalog.to_sequence(t_end=catalog.origin + pd.to_timedelta(t0, unit="D"),
+                                      features=feats)
         in_window = (all_days > t0) & (all_days <= t1)
         for j, (name, model) in enumerate(models.items()):
             gen = streams[w * len(models) + j]
@@ -128,13 +151,33 @@ def backtest(
                                  mag_edges=mag_edges, rng=gen)
             evals[name].append(ev)
             ivals[name].append(tuple(np.quantile(fc.counts, [0.025, 0.975])))
+            if recorder is not None:
+                recorder.add(fc)
             _archive(archive, fc, ev, catalog.metadata.name)
         if progress is not None:
             progress(w + 1, len(edges))
+    spatial = ({}, {}, {}) if recorder is None else (
+        recorder.evaluations, recorder.summaries(), recorder.maps())
     return BacktestResult(
         edges, evals, {k: np.asarray(v) for k, v in ivals.items()},
-        {k: BacktestSummary.from_windows(k, v) for k, v in evals.items()},
+        {k: BacktestSummary.from_windows(k, v) for k, v in evals.items()}, *spatial,
     )
+
+
+def _spatial_recorder(catalog: Catalog, region: SpatialRegion | None
+                      ) -> tuple[Any, tuple[str, ...]]:
+    """The spatial recorder and history features for an opt-in ``region``."""
+    if region is None:
+        return None, ()
+    from geohazard.forecast.spatial_eval import SpatialBacktestRecorder
+
+    missing = [c for c in ("longitude", "latitude") if c not in catalog.columns]
+    if missing:
+        raise InputError(f"backtest: spatial tests need a located catalog; "
+                         f"'{catalog.metadata.name}' lacks {missing}")
+    rec = SpatialBacktestRecorder(catalog.days(), catalog.magnitudes, catalog["longitude"],
+                                  catalog["latitude"], region)
+    return rec, ("longitude", "latitude")
 
 
 def _archive(archive: ForecastArchive | None, fc: Forecast, ev: WindowEvaluation,

@@ -1,4 +1,4 @@
-"""Forecast plots: fan chart, observed against predicted, PIT histogram."""
+"""Forecast plots: fan chart, observed against predicted, PIT histogram, rate map."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from matplotlib.axes import Axes
 
 from geohazard.forecast.evaluation import WindowEvaluation
 from geohazard.forecast.forecasting import Forecast
+from geohazard.forecast.spatial_eval import SpatialMap
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -87,4 +88,39 @@ def pit_histogram(pits: dict[str, Sequence[float]], bins: int = 10, ax: Axes | N
     ax.set_xlabel("PIT of observed count")
     ax.set_ylabel("density")
     ax.legend(fontsize=8)
+    return ax
+
+
+def spatial_rate_map(smap: SpatialMap, ax: Axes | None = None, log10: bool = True) -> Axes:
+    """Forecast rate density per cell (events/day/deg²) with the observed epicentres on top.
+
+    Parameters
+    ----------
+    smap
+        A :class:`~geohazard.forecast.spatial_eval.SpatialMap` (from a located backtest).
+    ax
+        Axes to draw on (a new figure if None).
+    log10
+        Colour by ``log10`` of the density (cells with zero rate left blank).
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 5))
+    reg = smap.region
+    dens = smap.rate_density
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shown = np.where(dens > 0, np.log10(dens), np.nan) if log10 else dens
+    extent = (reg.lon_min, reg.lon_min + reg.shape[1] * reg.dh,
+              reg.lat_min, reg.lat_min + reg.shape[0] * reg.dh)
+    im = ax.imshow(shown, origin="lower", extent=extent, cmap="viridis", aspect="auto",
+                   interpolation="nearest")
+    ax.figure.colorbar(im, ax=ax, label=("log10 " if log10 else "")
+                       + "forecast rate (events / day / deg²)")
+    ax.scatter(smap.observed_lon, smap.observed_lat, s=4, c="tab:red", alpha=0.6,
+               linewidths=0, label=f"observed ({smap.observed_lon.size})")
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_xlabel("longitude (°)")
+    ax.set_ylabel("latitude (°)")
+    ax.set_title(f"{smap.model}: mean forecast over {smap.days:g} days")
+    ax.legend(loc="upper right", fontsize="small")
     return ax

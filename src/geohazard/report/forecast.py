@@ -61,6 +61,28 @@ def backtest_section(report: HtmlReport, result: BacktestResult) -> None:
     plt.close(fig)  # type: ignore[arg-type]
 
 
+def spatial_section(report: HtmlReport, result: BacktestResult) -> None:
+    """Add the pyCSEP N, M, S and pseudo-likelihood results and a rate map per model."""
+    report.heading("Spatial tests (pyCSEP, catalog-based)")
+    reg = next(iter(result.spatial_maps.values())).region
+    report.paragraph(
+        f"Grid {reg.shape[1]} x {reg.shape[0]} cells of {reg.dh:g} degrees over longitude "
+        f"{reg.lon_min:g} to {reg.lon_max:g}, latitude {reg.lat_min:g} to {reg.lat_max:g}; "
+        "events outside are ignored. Fractions of windows passing at 0.05 (N two-sided; "
+        "M, S and pseudo-likelihood one-sided); S and PL quantiles are P(simulated "
+        "statistic <= observed).", "note")
+    report.table(["model", "windows", "valid (events observed)", "N pass", "M pass", "S pass",
+                  "PL pass", "mean S quantile", "mean PL quantile"],
+                 [[s.model, s.n_windows, s.n_valid_spatial, s.pass_n, s.pass_m, s.pass_s,
+                   s.pass_pl, s.mean_s_quantile, s.mean_pl_quantile]
+                  for s in result.spatial_summaries.values()])
+    for name, smap in result.spatial_maps.items():
+        fig, ax = plt.subplots(figsize=(6.5, 5), layout="constrained")
+        fplot.spatial_rate_map(smap, ax=ax)
+        report.figure(fig, f"Forecast rate density of {name} with the observed epicentres")
+        plt.close(fig)
+
+
 def write_forecast_report(
     path: str | Path,
     forecasts: list[Forecast],
@@ -77,4 +99,6 @@ def write_forecast_report(
         forecast_section(report, fc, observed_times)
     if backtest is not None:
         backtest_section(report, backtest)
+        if backtest.spatial:
+            spatial_section(report, backtest)
     return report.write(path)

@@ -13,13 +13,19 @@ Algorithm (all samples at once):
 ``a = k 10**(alpha (m - Mc))`` and ``G(x) = int_0^x (t + c)**(-p) dt``. A taper
 ``exp(-lag / tau)`` is applied by thinning: each candidate child is kept with that
 probability, which turns the Omori cluster into the tapered one exactly.
+
+Genealogy: with ``return_parents=True`` :func:`simulate_continuations` also returns an
+:class:`Ancestry` giving every simulated event's parent (a history event, an earlier
+simulated event, or none for background events). Tracking parents draws no extra random
+numbers, so a seed gives the same continuations with or without it.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -37,6 +43,30 @@ from geohazard.forecast.etas.params import (
 from geohazard.rng import RNGLike, as_generator
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ancestry:
+    """Parent of every simulated event, aligned with :attr:`Continuations.times`.
+
+    Attributes
+    ----------
+    parent
+        (total,) int64 index into the continuation arrays (``times``, ``magnitudes``) of
+        the simulated parent, or -1 when the parent is a history event or none. A parent
+        belongs to the same sample and comes earlier in it (``parent[i] < i``).
+    history_parent
+        (total,) int64 index into the history's events (``history.times``) of the
+        parent, or -1 when the parent is simulated or none.
+    """
+
+    parent: np.ndarray
+    history_parent: np.ndarray
+
+    @property
+    def is_background(self) -> np.ndarray:
+        """(total,) True for background events (no parent)."""
+        return (self.parent < 0) & (self.history_parent < 0)
 
 
 def check_subcritical(params: ETASParams, mag_law: MagnitudeLaw, allow_explosive: bool) -> float:
@@ -58,10 +88,10 @@ def _productivity(params: ETASParams, mags: np.ndarray, mc: float) -> np.ndarray
 def _history_children(
     params: ETASParams, mc: float, hist_t: np.ndarray, hist_m: np.ndarray, t0: float,
     t1: float, n_samples: int, rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Direct aftershocks of the history in ``[t0, t1)``: (sample ids, times)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Direct aftershocks of the history in ``[t0, t1)``: (sample ids, times, parents)."""
     if hist_t.size == 0:
-        return np.empty(0, np.int64), np.empty(0)
+        return np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64)
     g0 = omori_cdf_integral(t0 - hist_t, params.c, params.p)
     g1 = omori_cdf_integral(t1 - hist_t, params.c, params.p)
     share = _productivity(params, hist_m, mc) * (g1 - g0)  # (N_hist,) expected children
@@ -74,7 +104,7 @@ def _history_children(
     lag = omori_cdf_inverse(g, params.c, params.p)
     keep = _thin(lag, params, rng)
     times = hist_t[parent[keep]] + lag[keep]
-    return sid[keep], np.clip(times, t0, np.nextafter(t1, -np.inf))
+    return sid[keep], np.clip(times, t0, np.nextafter(t1, -np.inf)), parent[keep]
 
 
 def _thin(lag: np.ndarray, params: ETASParams, rng: np.random.Generator) -> np.ndarray:
@@ -87,10 +117,16 @@ def _thin(lag: np.ndarray, params: ETASParams, rng: np.random.Generator) -> np.n
 def _cascade(
     params: ETASParams, mag_law: MagnitudeLaw, sid: np.ndarray, times: np.ndarray,
     mags: np.ndarray, t1: float, rng: np.random.Generator, max_events: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All descendants (inside ``t1``) of the given events, generation after generation."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All descendants (inside ``t1``) of the given events, generation after generation.
+
+    Returns (sample ids, times, magnitudes, parents): the given events first, then each
+    generation; ``parents`` indexes that concatenation (-1 for the given events).
+    """
     out_sid, out_t, out_m = [sid], [times], [mags]
+    out_par = [np.full(sid.size, -1, dtype=np.int64)]
     total = sid.size
+    gen_start = 0  # position of the current generation in the concatenation
     while sid.size:
         expected = _productivity(params, mags, mag_law.mc) * omori_cdf_integral(
             t1 - times, params.c, params.p)
@@ -100,6 +136,8 @@ def _cascade(
         lag = omori_cdf_inverse(rng.random(parent.size) * gmax, params.c, params.p)
         keep = _thin(lag, params, rng)
         parent, lag = parent[keep], lag[keep]
+        out_par.append(gen_start + parent)
+        gen_start += sid.size
         sid = sid[parent]
         times = np.minimum(times[parent] + lag, np.nextafter(t1, -np.inf))
         mags = mag_law.sample(parent.size, rng)
@@ -112,7 +150,24 @@ def _cascade(
         out_sid.append(sid)
         out_t.append(times)
         out_m.append(mags)
-    return np.concatenate(out_sid), np.concatenate(out_t), np.concatenate(out_m)
+    return (np.concatenate(out_sid), np.concatenate(out_t), np.concatenate(out_m),
+            np.concatenate(out_par))
+
+
+@overload
+def simulate_continuations(
+    params: ETASParams, mag_law: MagnitudeLaw, history: EventSequence | None, t_start: float,
+    duration_days: float, n_samples: int, rng: RNGLike = ..., *, allow_explosive: bool = ...,
+    max_events: int = ..., return_parents: Literal[False] = ...,
+) -> Continuations: ...
+
+
+@overload
+def simulate_continuations(
+    params: ETASParams, mag_law: MagnitudeLaw, history: EventSequence | None, t_start: float,
+    duration_days: float, n_samples: int, rng: RNGLike = ..., *, allow_explosive: bool = ...,
+    max_events: int = ..., return_parents: Literal[True],
+) -> tuple[Continuations, Ancestry]: ...
 
 
 def simulate_continuations(
@@ -126,7 +181,8 @@ def simulate_continuations(
     *,
     allow_explosive: bool = False,
     max_events: int = 50_000_000,
-) -> Continuations:
+    return_parents: bool = False,
+) -> Continuations | tuple[Continuations, Ancestry]:
     """Simulate ``n_samples`` continuations on ``[t_start, t_start + duration_days)``.
 
     Parameters
@@ -146,10 +202,13 @@ def simulate_continuations(
         Simulate even when the branching ratio is ``>= 1``.
     max_events
         Cap on the total number of simulated events (guards against explosion).
+    return_parents
+        Also return the :class:`Ancestry` of the simulated events (same random draws, so
+        the continuations are identical for a given seed).
 
     Returns
     -------
-    Continuations
+    Continuations, or (Continuations, Ancestry) with ``return_parents``
     """
     if not duration_days > 0 or n_samples < 1:
         raise ParameterError("simulate: need duration_days > 0 and n_samples >= 1")
@@ -160,19 +219,36 @@ def simulate_continuations(
     sid_bg = np.repeat(np.arange(n_samples), n_bg)
     t_bg = t_start + gen.random(sid_bg.size) * duration_days
     if history is not None and len(history):
-        keep = history.times < t_start
-        sid_h, t_h = _history_children(params, mag_law.mc, history.times[keep],
-                                       history.magnitudes[keep], t_start, t1, n_samples, gen)
+        keep = np.flatnonzero(history.times < t_start)
+        sid_h, t_h, par_h = _history_children(params, mag_law.mc, history.times[keep],
+                                              history.magnitudes[keep], t_start, t1,
+                                              n_samples, gen)
+        par_h = keep[par_h]
     else:
-        sid_h, t_h = np.empty(0, np.int64), np.empty(0)
+        sid_h, t_h, par_h = np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64)
     sid0 = np.concatenate([sid_bg, sid_h])
     t0 = np.concatenate([t_bg, t_h])
     m0 = mag_law.sample(sid0.size, gen)
-    sid, t, m = _cascade(params, mag_law, sid0, t0, m0, t1, gen, max_events)
+    sid, t, m, par = _cascade(params, mag_law, sid0, t0, m0, t1, gen, max_events)
     order = np.lexsort((t, sid))
     offsets = np.zeros(n_samples + 1, dtype=np.int64)
     offsets[1:] = np.cumsum(np.bincount(sid, minlength=n_samples))
-    return Continuations(t[order], m[order], offsets, float(t_start), float(t1))
+    sims = Continuations(t[order], m[order], offsets, float(t_start), float(t1))
+    if not return_parents:
+        return sims
+    hist_par = np.full(sid.size, -1, dtype=np.int64)
+    hist_par[sid_bg.size:sid0.size] = par_h
+    return sims, _sorted_ancestry(order, par, hist_par)
+
+
+def _sorted_ancestry(order: np.ndarray, parent: np.ndarray, hist_parent: np.ndarray
+                     ) -> Ancestry:
+    """Re-index parents after the events were put in ``order`` (a stable sort)."""
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    par = parent[order]
+    par = np.where(par >= 0, rank[np.maximum(par, 0)], -1)
+    return Ancestry(par, hist_parent[order])
 
 
 def simulate_catalog(

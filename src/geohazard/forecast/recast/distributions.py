@@ -8,7 +8,8 @@
 - :class:`GutenbergRichter`: exponential magnitudes above ``mag_min`` with rate
   ``beta = b ln 10`` (the paper's magnitude model, its b fitted by MLE). With a
   per-event ``b`` it is also the learned conditional magnitude distribution.
-- :class:`DiagonalNormal`: extra event features (depth, x, y), predicted for sampling.
+- :class:`DiagonalNormal`: extra event features (depth, x, y), predicted for sampling;
+  :class:`NormalMixture` (K diagonal normals) for clustered features such as epicentres.
 
 Shapes: parameters carry a batch shape ``(...,)`` plus a trailing component axis ``K``
 for the mixture; values ``x`` have the batch shape.
@@ -171,3 +172,33 @@ class DiagonalNormal:
         """One draw of shape (..., F)."""
         noise = torch.randn(self.loc.shape, dtype=self.loc.dtype, generator=generator)
         return self.loc + noise * torch.exp(self.log_scale)
+
+
+class NormalMixture:
+    """Mixture of K diagonal normals for clustered features (epicentres).
+
+    ``logits`` (..., K); ``loc`` and ``log_scale`` (..., K, F). The log-density is a
+    ``logsumexp`` over components of the summed per-feature normal log-densities.
+    """
+
+    def __init__(self, logits: Tensor, loc: Tensor, log_scale: Tensor) -> None:
+        self.log_weights = torch.log_softmax(logits, dim=-1)
+        self.loc = loc
+        self.log_scale = log_scale
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        """Log-density of ``x`` (..., F); shape ``(...)``."""
+        z = (x.unsqueeze(-2) - self.loc) * torch.exp(-self.log_scale)  # (..., K, F)
+        comp = (-0.5 * z * z - self.log_scale - 0.5 * math.log(2 * math.pi)).sum(-1)
+        return torch.logsumexp(self.log_weights + comp, dim=-1)
+
+    def sample(self, generator: torch.Generator | None = None) -> Tensor:
+        """One draw of shape (..., F)."""
+        w = self.log_weights.exp().reshape(-1, self.log_weights.shape[-1])
+        k = torch.multinomial(w.double(), 1, generator=generator).reshape(
+            self.log_weights.shape[:-1])
+        idx = k[..., None, None].expand(*k.shape, 1, self.loc.shape[-1])
+        loc = torch.gather(self.loc, -2, idx).squeeze(-2)
+        scale = torch.gather(self.log_scale, -2, idx).squeeze(-2).exp()
+        noise = torch.randn(loc.shape, dtype=loc.dtype, generator=generator)
+        return loc + noise * scale

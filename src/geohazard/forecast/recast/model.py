@@ -7,7 +7,8 @@ K Weibulls for the next inter-event time, measured in units of ``time_scale`` da
 geometric mean gap, so that the initial mixture already spans the data). The magnitude
 decoder is a learned Gutenberg-Richter law whose b-value depends on the context
 (``b = b0 exp(g(context))``, starting at the MLE ``b0``); the feature decoder is a
-diagonal normal. Magnitude and feature decoders read a detached context, so the encoder
+diagonal normal, or a mixture of diagonal normals (``feature_components > 1``). Magnitude
+and feature decoders read a detached context, so the encoder
 is trained on the time likelihood only (the paper's objective).
 """
 
@@ -26,6 +27,7 @@ from geohazard.forecast.recast.data import Batch
 from geohazard.forecast.recast.distributions import (
     DiagonalNormal,
     GutenbergRichter,
+    NormalMixture,
     WeibullMixture,
 )
 
@@ -42,6 +44,7 @@ class NetConfig:
     hidden: int = 32
     n_components: int = 32
     dropout: float = 0.1
+    feature_components: int = 1  # 1: diagonal normal; > 1: mixture of diagonal normals
 
     def to_dict(self) -> dict[str, Any]:
         """Plain mapping."""
@@ -106,7 +109,8 @@ class RecastNet(nn.Module):
         self.mag_head = nn.Linear(C, 1)
         nn.init.zeros_(self.mag_head.weight)
         nn.init.zeros_(self.mag_head.bias)
-        self.feat_head = nn.Linear(C, 2 * config.n_features) if config.n_features else None
+        F, J = config.n_features, config.feature_components
+        self.feat_head = (nn.Linear(C, 2 * F if J <= 1 else J * (1 + 2 * F)) if F else None)
 
     def init_time_decoder(self, scaled_gaps: np.ndarray) -> None:
         """Start as a mixture of exponentials whose means are the gaps' quantiles.
@@ -140,12 +144,47 @@ class RecastNet(nn.Module):
         g = self.mag_head(ctx.detach()).squeeze(-1).double().clamp(-3.0, 3.0)
         return GutenbergRichter(b0 * torch.exp(g), mag_min)
 
-    def feature_dist(self, ctx: Tensor) -> DiagonalNormal | None:
-        """Normal law of the normalised extra features (detached context)."""
+    def init_feature_decoder(self, feats: np.ndarray, rng: np.random.Generator,
+                             log_scale: float = -2.0) -> None:
+        """Start the feature mixture as a kernel density on training events.
+
+        Component centres are ``J`` distinct training events' normalised features,
+        weights are equal and scales ``exp(log_scale)``; the context weights start small.
+        A diagonal normal (``feature_components == 1``) is left as it is.
+
+        Parameters
+        ----------
+        feats
+            (n, F) normalised features of training events.
+        rng
+            Chooses the centres.
+        log_scale
+            Initial log standard deviation (normalised units).
+        """
+        J, F = self.config.feature_components, self.config.n_features
+        if self.feat_head is None or J <= 1 or len(feats) == 0:
+            return
+        pick = rng.choice(len(feats), size=J, replace=len(feats) < J)
+        with torch.no_grad():
+            bias = self.feat_head.bias
+            bias[:J] = 0.0
+            bias[J:J + J * F] = torch.as_tensor(np.asarray(feats)[pick].ravel(), dtype=bias.dtype)
+            bias[J + J * F:] = log_scale
+            self.feat_head.weight.mul_(0.1)
+
+    def feature_dist(self, ctx: Tensor) -> DiagonalNormal | NormalMixture | None:
+        """Law of the normalised extra features (detached context)."""
         if self.feat_head is None:
             return None
-        loc, log_scale = torch.chunk(self.feat_head(ctx.detach()), 2, dim=-1)
-        return DiagonalNormal(loc, log_scale.clamp(-7.0, 5.0))
+        out = self.feat_head(ctx.detach())
+        J, F = self.config.feature_components, self.config.n_features
+        if J <= 1:
+            loc, log_scale = torch.chunk(out, 2, dim=-1)
+            return DiagonalNormal(loc, log_scale.clamp(-7.0, 5.0))
+        logits, loc, log_scale = torch.split(out, [J, J * F, J * F], dim=-1)
+        shape = (*out.shape[:-1], J, F)
+        return NormalMixture(logits, loc.reshape(shape),
+                             log_scale.reshape(shape).clamp(-7.0, 5.0))
 
 
 @dataclass

@@ -70,6 +70,7 @@ class TrainConfig:
     lr_factor: float = 0.5
     paper_loop: bool = False
     features: tuple[str, ...] = ()
+    feature_components: int = 1
     seed: int = 0
     accelerator: str = "cpu"
     devices: int | str = 1
@@ -92,7 +93,8 @@ class TrainConfig:
 
     def check(self) -> None:
         """Raise :class:`ParameterError` for impossible settings."""
-        for name in ("hidden", "n_components", "window", "batch_windows", "max_epochs"):
+        for name in ("hidden", "n_components", "window", "batch_windows", "max_epochs",
+                     "feature_components"):
             if getattr(self, name) < 1:
                 raise ParameterError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 <= self.dropout < 1.0:
@@ -176,11 +178,14 @@ def build_module(cfg: TrainConfig, norm: Normaliser, train: GapArrays, val_days:
                  ) -> RecastLightning:
     """A fresh LightningModule with the time decoder initialised from the training gaps."""
     net_cfg = NetConfig(n_inputs=norm.n_inputs, n_features=len(norm.feature_names),
-                        hidden=cfg.hidden, n_components=cfg.n_components, dropout=cfg.dropout)
+                        hidden=cfg.hidden, n_components=cfg.n_components, dropout=cfg.dropout,
+                        feature_components=cfg.feature_components)
     module = RecastLightning(net_cfg.to_dict(), norm.to_dict(), lr=cfg.lr, val_days=val_days,
                              lr_patience=cfg.lr_patience, lr_factor=cfg.lr_factor)
     gaps = train.tau[train.is_event & train.scored] / norm.time_scale
     module.net.init_time_decoder(gaps)
+    events = train.is_event & train.scored
+    module.net.init_feature_decoder(train.feats[events], np.random.default_rng(cfg.seed))
     return module
 
 
