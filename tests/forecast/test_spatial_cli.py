@@ -71,3 +71,30 @@ def test_spatial_rate_map_draws_log_density_and_events() -> None:
     np.testing.assert_allclose(offsets, [[0.5, 0.5], [1.5, 0.5], [1.6, 0.2]])
     assert ax.get_xlim() == (0.0, 2.0)
     plt.close(ax.figure)
+
+
+def test_issue_spatial_reports_top_cells_and_a_rate_map(tmp_path, located_paths) -> None:  # noqa: ANN001
+    from geohazard.catalog import read_catalog
+
+    path, meta = located_paths
+    out, html = tmp_path / "f.json", tmp_path / "f.html"
+    cat = read_catalog(path, sidecar=meta)
+    start = cat.origin + (cat.times[-1] - cat.origin) * 0.8
+    res = run_cli("forecast", "issue", "--catalog", str(path), "--meta", str(meta),
+                  "--start", str(start), "--model", "poisson", "--days", "10", "--samples",
+                  "400", "--spatial", "--dh", "0.1", "--json", str(out), "--report", str(html))
+    assert res.returncode == 0, res.stderr[-2000:]
+    fc = json.loads(out.read_text())["poisson"]
+    cells = fc["top_cells"]
+    assert fc["region"]["dh"] == 0.1 and 0 < len(cells) <= 10
+    expected = [c["expected_count"] for c in cells]
+    assert expected == sorted(expected, reverse=True)
+    assert sum(expected) <= fc["expected_count"] + 1e-9  # a share of the events in the box
+    for c in cells:  # cell centres on the 0.1-degree grid
+        assert abs((c["longitude"] - 0.05) / 0.1 - round((c["longitude"] - 0.05) / 0.1)) < 1e-6
+        assert 0.0 < c["prob_at_least_one"] <= 1.0
+    # Poisson counts per cell: P(>=1) = 1 - exp(-expected) within sampling error
+    top = cells[0]
+    assert top["prob_at_least_one"] == pytest.approx(1 - np.exp(-top["expected_count"]),
+                                                     abs=0.08)
+    assert render(html) == {"total": 2, "rendered": 2}  # fan chart and rate map

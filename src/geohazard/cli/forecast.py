@@ -61,6 +61,9 @@ def issue(
     archive: ArchiveOpt = None,
     report: ReportOpt = None,
     mc: McOpt = None,
+    spatial: SpatialOpt = False,
+    dh: DhOpt = 0.05,
+    meta: MetaOpt = None,
     json_out: JsonOpt = None,
 ) -> None:
     """Simulate continuations after START conditioned on all history, per model."""
@@ -69,18 +72,28 @@ def issue(
     from geohazard.forecast.archive import ForecastArchive
     from geohazard.forecast.forecasting import issue_forecast
 
-    cat = read_catalog(catalog)
+    cat = read_catalog(catalog, sidecar=meta)
     if mc is not None:
         cat = cat.above_completeness(mc)
     t_start = to_utc(start, "--start")
-    history = cat.to_sequence(t_end=t_start)
+    region, feats = _spatial_setup(cat, spatial, dh)
+    if region is not None and mc is None and cat.metadata.mag_completeness is not None:
+        cat = cat.above_completeness()
+    history = cat.to_sequence(t_end=t_start, features=feats)
     store = ForecastArchive(archive) if archive is not None else None
+    fitted_models = (_fit_located(cat, model, t_start, seed, checkpoint) if region is not None
+                     else fit_models(cat, model, t_start, seed, checkpoint))
     forecasts, out = [], {}
-    for name, (fitted, info) in fit_models(cat, model, t_start, seed, checkpoint).items():
+    for name, (fitted, info) in fitted_models.items():
         with console.status(f"simulating {samples} continuations with {name}"):
             fc = issue_forecast(fitted, history, days, samples, name=name, rng=seed, info=info)
         forecasts.append(fc)
         out[name] = fc.summary()
+        if region is not None:
+            from geohazard.forecast.spatial_eval import top_cells
+
+            out[name]["region"] = region.to_dict()
+            out[name]["top_cells"] = top_cells(fc, region)
         if store is not None:
             out[name]["archive_id"] = store.add(fc, catalog=cat.metadata.name)
         console.print(kv_table(f"forecast {name}", {
@@ -90,10 +103,40 @@ def issue(
     if report is not None:
         from geohazard.report.forecast import write_forecast_report
 
-        observed = _observed(cat, forecasts[0].t_start, forecasts[0].t_end)
-        write_forecast_report(report, forecasts, observed_times=observed if observed.size else None)
+        t0, t1 = forecasts[0].t_start, forecasts[0].t_end
+        observed = _observed(cat, t0, t1)
+        located = _observed_locations(cat, t0, t1) if region is not None else None
+        write_forecast_report(report, forecasts, observed_times=observed if observed.size else None,
+                              region=region, observed_locations=located)
         console.print(f"wrote {report}")
     emit_json(json_out, out)
+
+
+def _spatial_setup(cat, spatial: bool, dh: float):  # noqa: ANN001, ANN202
+    """The testing region and history features of a located run (None, () otherwise)."""
+    if not spatial:
+        return None, ()
+    from geohazard.forecast.spatial_models import LOCATION_FEATURES, catalog_region
+
+    return catalog_region(cat, dh=dh), LOCATION_FEATURES
+
+
+def _fit_located(cat, spec: str, fit_end, seed: int,  # noqa: ANN001, ANN202
+                 checkpoint: Path | None) -> dict[str, tuple]:
+    from geohazard.forecast.models import parse_models
+    from geohazard.forecast.spatial_models import fit_spatial_model
+
+    fitted = {}
+    for name in parse_models(spec):
+        with console.status(f"fitting located {name} on history before {fit_end}"):
+            fitted[name] = fit_spatial_model(name, cat, fit_end, seed=seed, checkpoint=checkpoint)
+    return fitted
+
+
+def _observed_locations(cat, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    days = cat.days()
+    inw = (days > t0) & (days <= t1)
+    return np.asarray(cat["longitude"])[inw], np.asarray(cat["latitude"])[inw]
 
 
 @app.command()

@@ -297,9 +297,22 @@ class SpatialMap:
         return self.rate / max(self.days, 1e-12) / self.region.dh ** 2
 
 
+def _located_cells(continuations: Continuations, region: SpatialRegion
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Sample index and cell of every simulated event inside the region and magnitude bins."""
+    if not continuations.has_locations:
+        raise InputError("gridded counts: continuations have no longitude/latitude features")
+    f = continuations.features
+    cell = region.cell_index(f["longitude"], f["latitude"])
+    keep = (cell >= 0) & (continuations.magnitudes >= region.mag_edges[0] - 1e-9)
+    sample_id = np.repeat(np.arange(continuations.n_samples), continuations.counts)
+    return sample_id[keep], cell[keep]
+
+
 def window_rate(continuations: Continuations, region: SpatialRegion) -> np.ndarray:
-    """(K,) mean simulated events per cell of one window."""
-    return gridded_counts(continuations, region).mean(axis=0)
+    """(K,) mean simulated events per cell of one window (memory O(events + K))."""
+    _, cell = _located_cells(continuations, region)
+    return np.bincount(cell, minlength=region.n_cells) / max(continuations.n_samples, 1)
 
 
 class SpatialBacktestRecorder:
@@ -349,3 +362,31 @@ class SpatialBacktestRecorder:
         return {k: SpatialMap(k, self.region, self.region.to_grid(v), self.lon[self._seen],
                               self.lat[self._seen], self._days[k])
                 for k, v in self._rate.items()}
+
+
+def forecast_map(forecast: Forecast, region: SpatialRegion,
+                 observed_lon: np.ndarray | None = None,
+                 observed_lat: np.ndarray | None = None) -> SpatialMap:
+    """Rate map of one located forecast (with the events observed in its window, if known)."""
+    rate = window_rate(forecast.continuations, region)
+    empty = np.empty(0)
+    return SpatialMap(forecast.model, region, region.to_grid(rate),
+                      empty if observed_lon is None else np.asarray(observed_lon, np.float64),
+                      empty if observed_lat is None else np.asarray(observed_lat, np.float64),
+                      forecast.days)
+
+
+def top_cells(forecast: Forecast, region: SpatialRegion, n: int = 10) -> list[dict[str, float]]:
+    """The ``n`` cells with the most expected events: centre, expected count, P(>= 1 event)."""
+    cont = forecast.continuations
+    sample_id, cell = _located_cells(cont, region)
+    n_samples = max(cont.n_samples, 1)
+    expected = np.bincount(cell, minlength=region.n_cells) / n_samples
+    pairs = np.unique(sample_id * region.n_cells + cell)  # (sample, cell) with >= 1 event
+    p_any = np.bincount(pairs % region.n_cells, minlength=region.n_cells) / n_samples
+    origins = np.asarray(region.to_csep().origins())
+    order = np.argsort(expected)[::-1][:n]
+    return [{"longitude": float(origins[k, 0] + region.dh / 2),
+             "latitude": float(origins[k, 1] + region.dh / 2),
+             "expected_count": float(expected[k]), "prob_at_least_one": float(p_any[k])}
+            for k in order if expected[k] > 0]

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from geohazard.forecast.backtest import BacktestResult
+from geohazard.forecast.csep_adapter import SpatialRegion
 from geohazard.forecast.forecasting import Forecast
 from geohazard.plotting import forecast as fplot
 from geohazard.report._html import HtmlReport
@@ -20,8 +21,10 @@ def _fig(draw: object) -> object:
 
 
 def forecast_section(report: HtmlReport, forecast: Forecast,
-                     observed_times: np.ndarray | None = None) -> None:
-    """Summary table and fan chart of one forecast."""
+                     observed_times: np.ndarray | None = None,
+                     region: SpatialRegion | None = None,
+                     observed_locations: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    """Summary table and fan chart of one forecast (and its rate map when located)."""
     start, end = forecast.window_utc()
     report.heading(f"Forecast: {forecast.model}")
     rows = {"window": f"{start} to {end}" if start is not None else
@@ -37,6 +40,15 @@ def forecast_section(report: HtmlReport, forecast: Forecast,
     fig = _fig(lambda ax: fplot.fan_chart(forecast, observed_times, ax=ax))
     report.figure(fig, f"Fan chart of cumulative counts, {forecast.model}")
     plt.close(fig)  # type: ignore[arg-type]
+    if region is not None and forecast.continuations.has_locations:
+        from geohazard.forecast.spatial_eval import forecast_map
+
+        lon, lat = observed_locations if observed_locations is not None else (None, None)
+        fig, ax = plt.subplots(figsize=(6.5, 5), layout="constrained")
+        fplot.spatial_rate_map(forecast_map(forecast, region, lon, lat), ax=ax)
+        report.figure(fig, f"Forecast rate density of {forecast.model}"
+                      + (" with the observed epicentres" if lon is not None else ""))
+        plt.close(fig)
 
 
 def backtest_section(report: HtmlReport, result: BacktestResult) -> None:
@@ -90,13 +102,15 @@ def write_forecast_report(
     observed_times: np.ndarray | None = None,
     backtest: BacktestResult | None = None,
     title: str = "geohazard forecast",
+    region: SpatialRegion | None = None,
+    observed_locations: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Path:
     """Write the report: one section per forecast, then the backtest if given."""
     report = HtmlReport(title)
     report.paragraph("Forecasts by conditional simulation; counts are events above Mc.",
                      "note")
     for fc in forecasts:
-        forecast_section(report, fc, observed_times)
+        forecast_section(report, fc, observed_times, region, observed_locations)
     if backtest is not None:
         backtest_section(report, backtest)
         if backtest.spatial:
