@@ -42,7 +42,8 @@ DATA = HERE.parent.parent / "shared" / "data" / "catalogs"
 # single diagonal normal ("recast_diag") for comparison
 RECAST_CONFIG = TrainConfig(max_epochs=300, patience=20, max_time_s=360.0,
                             feature_components=128)
-VARIANTS = {"recast_diag": ("recast", 1)}
+# "recast_joint": the location loss also trains the encoder (NetConfig.joint_features)
+VARIANTS = {"recast_diag": ("recast", 1, False), "recast_joint": ("recast", 128, True)}
 
 
 def main() -> None:
@@ -95,8 +96,8 @@ def _run(name: str, cat: Any, region: Any, args: argparse.Namespace
          ) -> tuple[dict[str, Any], list[float]]:
     md = cat.metadata
     t0 = time.perf_counter()
-    base, comps = VARIANTS.get(name, (name, RECAST_CONFIG.feature_components))
-    cfg = dataclasses.replace(RECAST_CONFIG, feature_components=comps)
+    base, comps, joint = VARIANTS.get(name, (name, RECAST_CONFIG.feature_components, False))
+    cfg = dataclasses.replace(RECAST_CONFIG, feature_components=comps, joint_features=joint)
     model, _ = fit_spatial_model(base, cat, md.test_start, seed=args.seed, recast_config=cfg)
     fit_s = time.perf_counter() - t0
     t0 = time.perf_counter()

@@ -139,3 +139,17 @@ def test_coincident_events_give_a_finite_clamped_likelihood() -> None:
     assert np.isfinite(a)
     # the density clamps the gap at 1e-10 days and the input at 1e-9 days: same terms
     assert a == pytest.approx(model.log_likelihood(ref).log_likelihood, rel=1e-6)
+
+
+@pytest.mark.parametrize(("joint", "flows"), [(False, False), (True, True)])
+def test_feature_loss_trains_the_encoder_only_when_joint(joint: bool, flows: bool) -> None:
+    torch.manual_seed(0)
+    net = RecastNet(NetConfig(n_inputs=4, n_features=2, hidden=8, n_components=3,
+                              feature_components=3, joint_features=joint))
+    ctx, _ = net.encoder(torch.randn(2, 5, 4))
+    nll = -net.feature_dist(ctx).log_prob(torch.randn(2, 5, 2)).sum()
+    nll.backward()
+    grads = [p.grad for p in net.encoder.parameters()]
+    got = any(g is not None and float(g.abs().sum()) > 0 for g in grads)
+    assert got is flows
+    assert any(float(p.grad.abs().sum()) > 0 for p in net.feat_head.parameters())

@@ -45,6 +45,7 @@ class NetConfig:
     n_components: int = 32
     dropout: float = 0.1
     feature_components: int = 1  # 1: diagonal normal; > 1: mixture of diagonal normals
+    joint_features: bool = False  # True: the feature loss also trains the encoder
 
     def to_dict(self) -> dict[str, Any]:
         """Plain mapping."""
@@ -173,10 +174,15 @@ class RecastNet(nn.Module):
             self.feat_head.weight.mul_(0.1)
 
     def feature_dist(self, ctx: Tensor) -> DiagonalNormal | NormalMixture | None:
-        """Law of the normalised extra features (detached context)."""
+        """Law of the normalised extra features.
+
+        The context is detached (the feature loss leaves the encoder to the time
+        likelihood) unless ``config.joint_features``: then the encoder also learns to carry
+        what predicts the next event's features (locations), at some cost to time alone.
+        """
         if self.feat_head is None:
             return None
-        out = self.feat_head(ctx.detach())
+        out = self.feat_head(ctx if self.config.joint_features else ctx.detach())
         J, F = self.config.feature_components, self.config.n_features
         if J <= 1:
             loc, log_scale = torch.chunk(out, 2, dim=-1)

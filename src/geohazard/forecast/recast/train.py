@@ -71,6 +71,7 @@ class TrainConfig:
     paper_loop: bool = False
     features: tuple[str, ...] = ()
     feature_components: int = 1
+    joint_features: bool = False
     seed: int = 0
     accelerator: str = "cpu"
     devices: int | str = 1
@@ -179,7 +180,8 @@ def build_module(cfg: TrainConfig, norm: Normaliser, train: GapArrays, val_days:
     """A fresh LightningModule with the time decoder initialised from the training gaps."""
     net_cfg = NetConfig(n_inputs=norm.n_inputs, n_features=len(norm.feature_names),
                         hidden=cfg.hidden, n_components=cfg.n_components, dropout=cfg.dropout,
-                        feature_components=cfg.feature_components)
+                        feature_components=cfg.feature_components,
+                        joint_features=cfg.joint_features)
     module = RecastLightning(net_cfg.to_dict(), norm.to_dict(), lr=cfg.lr, val_days=val_days,
                              lr_patience=cfg.lr_patience, lr_factor=cfg.lr_factor)
     gaps = train.tau[train.is_event & train.scored] / norm.time_scale
