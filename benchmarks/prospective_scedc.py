@@ -67,6 +67,8 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--refit-every", type=float, default=None,
+                    help="Refit every this many days (operational updating).")
     ap.add_argument("--archive", type=Path,
                     default=HERE / "_work" / "prospective_scedc" / "archive.sqlite")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "prospective_scedc.json")
@@ -84,15 +86,26 @@ def main() -> None:
     baseline = (_cache_baseline(fitted["recast"][0], cat, start, args.samples)
                 if "recast" in fitted else None)
     store = ForecastArchive(args.archive)
+
+    def refit(name: str, when: pd.Timestamp):  # noqa: ANN202
+        t0 = time.perf_counter()
+        out = fit_model(name, cat, when, seed=args.seed, checkpoint=args.checkpoint)
+        refit_s.append(time.perf_counter() - t0)
+        return out
+
+    refit_s: list[float] = []
     run = run_prospective(cat, fitted, store, start, pd.Timestamp(args.end, tz="UTC"),
                           every_days=1.0, days=14.0, n_samples=args.samples, seed=args.seed,
-                          progress=_progress)
+                          refit=refit if args.refit_every else None,
+                          refit_every_days=args.refit_every, progress=_progress)
     ev = evaluate_archive(cat, store, seed=args.seed)
     out = {"catalog": str(args.catalog), "start": args.start, "end": args.end,
            "samples": args.samples, "fit_seconds": fit_s, "issued": len(run.issued),
            "skipped_already_archived": run.skipped, "loop_seconds": run.seconds,
            "seconds_per_forecast": run.seconds / max(len(run.issued), 1),
-           "recast_state_cache": baseline, "evaluated": len(ev.rows), "pending": ev.pending,
+           "recast_state_cache": baseline, "refit_every_days": args.refit_every,
+           "refits": len(refit_s), "refit_seconds_total": float(sum(refit_s)),
+           "evaluated": len(ev.rows), "pending": ev.pending,
            "summaries": {k: v.to_dict() for k, v in ev.summaries.items()}}
     for name, s in out["summaries"].items():
         print(f"{name:8s} windows={s['n_windows']} coverage95={s['coverage_95']:.3f} "

@@ -78,6 +78,12 @@ def test_prospective_run_resumes_and_evaluate_writes_a_report(tmp_path, catalog_
     assert first["issued"] == len(first["issue_times_days"]) > 5 and first["skipped"] == 0
     res = run_cli(*args, "--json", str(out))
     assert res.returncode == 0 and json.loads(out.read_text())["issued"] == 0
+    refit = run_cli(*args, "--refit-every", "14", "--archive", str(tmp_path / "r.sqlite"),
+                    "--json", str(out))
+    assert refit.returncode == 0, refit.stderr
+    assert refit.stdout.count("refitting poisson") == -(-first["issued"] // 2)  # every 2nd
+    stored = ForecastArchive(tmp_path / "r.sqlite").list()
+    assert len({r["summary"]["training_end"] for r in stored}) == -(-first["issued"] // 2)
     res = run_cli("forecast", "evaluate", "--catalog", str(catalog_path), "--archive", str(db),
                   "--report", str(html), "--json", str(ev))
     assert res.returncode == 0, res.stderr

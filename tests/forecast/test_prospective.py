@@ -136,3 +136,43 @@ def test_observed_events_are_counted_above_the_forecast_mc(catalog, tmp_path) ->
     for row in res.rows:
         lo, hi = pd.Timestamp(row["window_start"]), pd.Timestamp(row["window_end"])
         assert row["observed"] == int(((times > lo) & (times <= hi) & (mags > 2.5)).sum())
+
+
+def test_refits_follow_a_fixed_schedule_and_resume_identically(catalog, tmp_path) -> None:
+    from geohazard.forecast.forecasting import params_hash
+
+    calls: list[tuple[str, pd.Timestamp]] = []
+
+    def refit(name: str, fit_end: pd.Timestamp):  # noqa: ANN202
+        calls.append((name, fit_end))
+        model = PoissonGR().fit(catalog.to_sequence(t_end=fit_end))
+        return model, {"params_hash": params_hash({"rate": model.rate_per_day_}),
+                       "training_end": str(fit_end)}
+
+    start = catalog.origin + pd.Timedelta(days=500)
+    end = catalog.origin + pd.Timedelta(days=512)
+    kw = {"every_days": 1.0, "n_samples": 30, "seed": 2, "refit": refit,
+          "refit_every_days": 5.0}
+    whole = ForecastArchive(tmp_path / "w.sqlite")
+    run_prospective(catalog, {"poisson": (None, {})}, whole, start, end, **kw)
+    assert [c[1] for c in calls] == [start + pd.Timedelta(days=d) for d in (0, 5, 10)]
+    for rec in whole.list():  # each forecast was made by its block's fit
+        block = 500 + 5 * ((rec["t_start_days"] - 500) // 5)
+        assert pd.Timestamp(rec["summary"]["training_end"]) == catalog.origin + pd.Timedelta(
+            days=block)
+    assert len({r["params_hash"] for r in whole.list()}) == 3
+    calls.clear()
+    split = ForecastArchive(tmp_path / "s.sqlite")
+    run_prospective(catalog, {"poisson": (None, {})}, split, start,
+                    catalog.origin + pd.Timedelta(days=507), **kw)
+    run_prospective(catalog, {"poisson": (None, {})}, split, start, end, **kw)
+    # resumed at day 508: the block started at 505 is refitted as of day 505, not 508
+    assert [c[1] for c in calls] == [start + pd.Timedelta(days=d) for d in (0, 5, 5, 10)]
+    for ra, rb in zip(whole.list(), split.list(), strict=True):
+        assert ra["params_hash"] == rb["params_hash"]
+        np.testing.assert_array_equal(whole.counts(ra["id"]), split.counts(rb["id"]))
+    calls.clear()
+    again = run_prospective(catalog, {"poisson": (None, {})}, split, start, end, **kw)
+    assert calls == [] and again.issued == [] and again.skipped == 13
+    with pytest.raises(InputError, match="refit"):
+        run_prospective(catalog, {"poisson": (None, {})}, split, start, end, refit=refit)

@@ -233,6 +233,9 @@ def run(
     samples: Annotated[int, typer.Option(help="Simulations per forecast.")] = 1000,
     fit_end: Annotated[str | None, typer.Option(
         help="Fit the models on history before this time (default: --start).")] = None,
+    refit_every: Annotated[float | None, typer.Option(
+        help="Refit every this many days from --start on the history before each refit "
+             "(operational updating; default: fit once).")] = None,
     mc: McOpt = None,
     seed: SeedOpt = 0,
     checkpoint: CheckpointOpt = None,
@@ -257,12 +260,22 @@ def run(
         raise InputError(f"--fit-end {t_fit} is after --start {t_start}: forecasts would "
                          "use future data")
     store = ForecastArchive(archive)
-    fitted = fit_models(cat, model, t_fit, seed, checkpoint)
+    if refit_every is not None:
+        from geohazard.forecast.models import fit_model, parse_models
+
+        fitted = {name: (None, {}) for name in parse_models(model)}
+
+        def refit(name: str, when):  # noqa: ANN001, ANN202
+            console.print(f"refitting {name} on history before {when}")  # inside the progress
+            return fit_model(name, cat, when, seed=seed, checkpoint=checkpoint)
+    else:
+        fitted, refit = fit_models(cat, model, t_fit, seed, checkpoint), None
     with Progress(console=console) as prog:
         task = prog.add_task("issue times", total=None)
         result = run_prospective(
             cat, fitted, store, t_start, to_utc(end, "--end") if end else None,
-            every_days=every, days=days, n_samples=samples, seed=seed,
+            every_days=every, days=days, n_samples=samples, seed=seed, refit=refit,
+            refit_every_days=refit_every,
             progress=lambda done, total: prog.update(task, completed=done, total=total))
     console.print(f"issued {len(result.issued)} forecasts, {result.skipped} already archived, "
                   f"{result.issue_times.size} issue times, {result.seconds:.1f} s")

@@ -147,14 +147,18 @@ class ForecastArchive:
             return [self._row(r) for r in session.scalars(stmt)]
 
     def find(self, model: str, t_start_days: float, t_end_days: float, *, catalog: str = "",
-             params_hash: str = "", tol_days: float = 1e-6) -> int | None:
-        """Id of an archived forecast with this model, catalog, parameters and window, or None."""
+             params_hash: str | None = "", tol_days: float = 1e-6) -> int | None:
+        """Id of an archived forecast with this model, catalog, parameters and window, or None.
+
+        ``params_hash=None`` matches any parameters.
+        """
         stmt = select(ForecastRecord.id).where(
             ForecastRecord.model == model, ForecastRecord.catalog == catalog,
-            ForecastRecord.params_hash == params_hash,
             ForecastRecord.t_start_days.between(t_start_days - tol_days, t_start_days + tol_days),
             ForecastRecord.t_end_days.between(t_end_days - tol_days, t_end_days + tol_days),
         ).order_by(ForecastRecord.id).limit(1)
+        if params_hash is not None:
+            stmt = stmt.where(ForecastRecord.params_hash == params_hash)
         with Session(self.engine) as session:
             found = session.scalars(stmt).first()
         return int(found) if found is not None else None

@@ -90,6 +90,9 @@ class ProspectiveRun:
                 "issue_times_days": self.issue_times.tolist(), "seconds": self.seconds}
 
 
+Refit = Callable[[str, pd.Timestamp], tuple[PointProcessModel, dict[str, Any]]]
+
+
 def run_prospective(
     catalog: Catalog,
     models: dict[str, tuple[PointProcessModel, dict[str, Any]]],
@@ -101,6 +104,8 @@ def run_prospective(
     days: float = 14.0,
     n_samples: int = 1000,
     seed: int = 0,
+    refit: Refit | None = None,
+    refit_every_days: float | None = None,
     progress: Progress | None = None,
 ) -> ProspectiveRun:
     """Issue a forecast per model at every issue time and store it, skipping archived ones.
@@ -123,28 +128,50 @@ def run_prospective(
         Simulations per forecast.
     seed
         Base seed (see :func:`window_rng`).
+    refit, refit_every_days
+        Operational refitting: every ``refit_every_days`` from ``start`` each model is
+        refitted as ``refit(name, block_start)`` on the history before the block start, and
+        issues that block's forecasts (``models`` then only names the models). The schedule
+        is fixed by ``start``, so a resumed run refits exactly as an uninterrupted one, and
+        a block whose forecasts are all archived is not refitted.
     progress
         Called as ``progress(done, total)`` after each issue time.
     """
     if not models:
         raise InputError("prospective: no models given")
+    if (refit is None) != (refit_every_days is None):
+        raise InputError("prospective: give both refit and refit_every_days, or neither")
+    if refit_every_days is not None and not refit_every_days > 0:
+        raise InputError(f"prospective: --refit-every must be positive, got {refit_every_days}")
     times = issue_times(catalog, start, end, every_days)
     name = catalog.metadata.name
     issued: list[int] = []
     skipped = 0
+    current = dict(models)
+    block_of = (np.floor((times - times[0]) / refit_every_days + 1e-9).astype(int)
+                if refit_every_days is not None else np.zeros(times.size, int))
+    fitted_block = {m: 0 if refit is None else -1 for m in models}
     t_clock = time.perf_counter()
     for i, t0 in enumerate(times):
         history = None
-        for model_name, (model, info) in models.items():
-            phash = str(info.get("params_hash", ""))
+        for model_name in models:
+            phash = None if refit is not None else str(current[model_name][1].get(
+                "params_hash", ""))
             if archive.find(model_name, t0, t0 + days, catalog=name, params_hash=phash):
                 skipped += 1
                 continue
+            if refit is not None and fitted_block[model_name] != block_of[i]:
+                block_start = times[0] + block_of[i] * refit_every_days
+                current[model_name] = refit(
+                    model_name, catalog.origin + pd.to_timedelta(block_start, unit="D"))
+                fitted_block[model_name] = int(block_of[i])
+            model, info = current[model_name]
             if history is None:
                 history = catalog.to_sequence(t_end=catalog.origin + pd.to_timedelta(t0, unit="D"))
             fc = issue_forecast(model, history, days, n_samples, name=model_name,
                                 rng=window_rng(seed, model_name, t0), info=info)
-            issued.append(archive.add(fc, catalog=name, params_hash=phash))
+            issued.append(archive.add(fc, catalog=name,
+                                      params_hash=str(info.get("params_hash", ""))))
         if progress is not None:
             progress(i + 1, times.size)
     return ProspectiveRun(issued, skipped, times, time.perf_counter() - t_clock)
