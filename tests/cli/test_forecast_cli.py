@@ -101,3 +101,10 @@ def test_prospective_run_refuses_future_fit_and_missing_archive(tmp_path, catalo
     res = run_cli("forecast", "evaluate", "--catalog", str(catalog_path), "--archive",
                   str(tmp_path / "missing.sqlite"))
     assert res.returncode == 1 and "no such archive" in res.stderr
+
+
+def test_recast_refuses_to_train_on_events_after_the_forecast_start(catalog_path):
+    res = run_cli("forecast", "issue", "--catalog", str(catalog_path), "--start", "2010-06-01",
+                  "--model", "recast", "--samples", "10")
+    assert res.returncode == 1 and "future events" in res.stderr
+    assert "Traceback" not in res.stderr

@@ -65,7 +65,7 @@ def fit_model(
         info["params"] = model.summary()
         info["params_hash"] = params_hash(info["params"].get("params", info["params"]))
     elif name == "recast":
-        model, rinfo = _recast(catalog, seed, checkpoint, recast_max_time_s)
+        model, rinfo = _recast(catalog, seed, checkpoint, recast_max_time_s, fit_end)
         info.update(rinfo)
     else:
         raise InputError(f"unknown model {name!r}; use one of {MODEL_NAMES}")
@@ -73,7 +73,7 @@ def fit_model(
 
 
 def _recast(catalog: Catalog, seed: int, checkpoint: Path | None,
-            max_time_s: float | None) -> tuple[Any, dict[str, Any]]:
+            max_time_s: float | None, fit_end: Any = None) -> tuple[Any, dict[str, Any]]:
     from geohazard.forecast.recast.estimator import Recast
     from geohazard.forecast.recast.train import TrainConfig
 
@@ -82,5 +82,11 @@ def _recast(catalog: Catalog, seed: int, checkpoint: Path | None,
     if not catalog.metadata.has_splits:
         raise InputError("recast: the catalog needs train/val/test split dates to train "
                          "(or pass --checkpoint)")
+    test_start = catalog.metadata.test_start
+    if fit_end is not None and pd.Timestamp(fit_end) < test_start:
+        raise InputError(f"recast: training uses the train/val splits, which run to "
+                         f"{test_start}, after the forecast start {pd.Timestamp(fit_end)}: "
+                         "that would use future events; pass --checkpoint of a model "
+                         "trained on earlier data, or start at or after the test split")
     model = Recast(TrainConfig(seed=seed, max_time_s=max_time_s)).fit(catalog)
     return model, {"params_hash": f"recast-seed{seed}"}

@@ -111,11 +111,22 @@ def fit_spatial_model(
         model = SpatialRecast.load(checkpoint)
         info["params_hash"] = params_hash(Path(checkpoint).read_bytes())
     elif name == "recast":
+        _check_no_lookahead(catalog, fit_end)
         model = _recast(catalog, seed, recast_config)
         info["params_hash"] = f"spatial-recast-seed{seed}"
     else:
         raise InputError(f"unknown spatial model {name!r}; use one of {SPATIAL_MODEL_NAMES}")
     return model, info
+
+
+def _check_no_lookahead(catalog: Catalog, fit_end: Any) -> None:
+    """RECAST trains on the train/val splits: they must end by the forecast start."""
+    test_start = catalog.metadata.test_start
+    if test_start is not None and pd.Timestamp(fit_end) < test_start:
+        raise InputError(f"recast: training uses the train/val splits, which run to "
+                         f"{test_start}, after the forecast start {pd.Timestamp(fit_end)}: "
+                         "that would use future events; pass --checkpoint of a model "
+                         "trained on earlier data, or start at or after the test split")
 
 
 def _recast(catalog: Catalog, seed: int, config: Any) -> Any:
