@@ -6,9 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from geohazard.catalog.core import Catalog
+from geohazard.catalog.core import Catalog, to_utc
 from geohazard.exceptions import InputError
 from geohazard.forecast.base import PointProcessModel
 from geohazard.forecast.forecasting import params_hash
@@ -47,11 +45,11 @@ def fit_model(
         The fitted model and provenance (training span, parameter hash).
     """
     md = catalog.metadata
-    nll0 = md.train_start if md.train_start is not None and md.train_start < pd.Timestamp(
-        fit_end) else None
+    fit_end = to_utc(fit_end, "fit_end")
+    nll0 = md.train_start if md.train_start is not None and md.train_start < fit_end else None
     history = catalog.to_sequence(t_end=fit_end, t_nll_start=nll0)
     info: dict[str, Any] = {"training_start": str(catalog.origin),
-                            "training_end": str(pd.Timestamp(fit_end))}
+                            "training_end": str(fit_end)}
     if name == "poisson":
         from geohazard.forecast.poisson import PoissonGR
 
@@ -72,6 +70,16 @@ def fit_model(
     return model, info
 
 
+def check_no_lookahead(catalog: Catalog, fit_end: Any) -> None:
+    """RECAST trains on the train/val splits: they must end by the forecast start."""
+    test_start, start = catalog.metadata.test_start, to_utc(fit_end)
+    if test_start is not None and start < test_start:
+        raise InputError(f"recast: training uses the train/val splits, which run to "
+                         f"{test_start}, after the forecast start {start}: "
+                         "that would use future events; pass --checkpoint of a model "
+                         "trained on earlier data, or start at or after the test split")
+
+
 def _recast(catalog: Catalog, seed: int, checkpoint: Path | None,
             max_time_s: float | None, fit_end: Any = None) -> tuple[Any, dict[str, Any]]:
     from geohazard.forecast.recast.estimator import Recast
@@ -82,11 +90,7 @@ def _recast(catalog: Catalog, seed: int, checkpoint: Path | None,
     if not catalog.metadata.has_splits:
         raise InputError("recast: the catalog needs train/val/test split dates to train "
                          "(or pass --checkpoint)")
-    test_start = catalog.metadata.test_start
-    if fit_end is not None and pd.Timestamp(fit_end) < test_start:
-        raise InputError(f"recast: training uses the train/val splits, which run to "
-                         f"{test_start}, after the forecast start {pd.Timestamp(fit_end)}: "
-                         "that would use future events; pass --checkpoint of a model "
-                         "trained on earlier data, or start at or after the test split")
+    if fit_end is not None:
+        check_no_lookahead(catalog, fit_end)
     model = Recast(TrainConfig(seed=seed, max_time_s=max_time_s)).fit(catalog)
     return model, {"params_hash": f"recast-seed{seed}"}

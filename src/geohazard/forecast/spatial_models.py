@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from geohazard.catalog.core import Catalog
+from geohazard.catalog.core import Catalog, to_utc
 from geohazard.exceptions import InputError
 from geohazard.forecast.base import PointProcessModel
 from geohazard.forecast.csep_adapter import SpatialRegion
@@ -84,11 +83,11 @@ def fit_spatial_model(
     """
     check_located(catalog)
     md = catalog.metadata
-    nll0 = md.train_start if md.train_start is not None and md.train_start < pd.Timestamp(
-        fit_end) else None
+    fit_end = to_utc(fit_end, "fit_end")
+    nll0 = md.train_start if md.train_start is not None and md.train_start < fit_end else None
     history = catalog.to_sequence(t_end=fit_end, t_nll_start=nll0, features=LOCATION_FEATURES)
     info: dict[str, Any] = {"training_start": str(catalog.origin),
-                            "training_end": str(pd.Timestamp(fit_end)), "spatial": True}
+                            "training_end": str(fit_end), "spatial": True}
     if name == "poisson":
         from geohazard.forecast.smoothed import SpatialPoisson
 
@@ -111,22 +110,14 @@ def fit_spatial_model(
         model = SpatialRecast.load(checkpoint)
         info["params_hash"] = params_hash(Path(checkpoint).read_bytes())
     elif name == "recast":
-        _check_no_lookahead(catalog, fit_end)
+        from geohazard.forecast.models import check_no_lookahead
+
+        check_no_lookahead(catalog, fit_end)
         model = _recast(catalog, seed, recast_config)
         info["params_hash"] = f"spatial-recast-seed{seed}"
     else:
         raise InputError(f"unknown spatial model {name!r}; use one of {SPATIAL_MODEL_NAMES}")
     return model, info
-
-
-def _check_no_lookahead(catalog: Catalog, fit_end: Any) -> None:
-    """RECAST trains on the train/val splits: they must end by the forecast start."""
-    test_start = catalog.metadata.test_start
-    if test_start is not None and pd.Timestamp(fit_end) < test_start:
-        raise InputError(f"recast: training uses the train/val splits, which run to "
-                         f"{test_start}, after the forecast start {pd.Timestamp(fit_end)}: "
-                         "that would use future events; pass --checkpoint of a model "
-                         "trained on earlier data, or start at or after the test split")
 
 
 def _recast(catalog: Catalog, seed: int, config: Any) -> Any:
