@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -162,6 +163,20 @@ class Objective:
         return -ll / self.n, -gx / self.n
 
 
+def symmetric_jacobian(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
+                       rel_step: float = 1e-4) -> np.ndarray:
+    """Central-difference Jacobian of a gradient at ``x``, symmetrised: a Hessian, (d, d)."""
+    d = x.size
+    H = np.zeros((d, d))
+    for i in range(d):
+        step = rel_step * max(1.0, abs(x[i]))
+        hi, lo = x.copy(), x.copy()
+        hi[i] += step
+        lo[i] -= step
+        H[:, i] = (np.asarray(grad(hi)) - np.asarray(grad(lo))) / (2 * step)
+    return 0.5 * (H + H.T)
+
+
 def standard_errors(
     objective: Objective, x: np.ndarray, at_bounds: tuple[str, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -176,14 +191,7 @@ def standard_errors(
     """
     names = objective.transform.names
     free = np.array([name not in at_bounds for name in names])
-    H = np.zeros((5, 5))
-    for i in range(5):
-        step = 1e-4 * max(1.0, abs(x[i]))
-        hi, lo = x.copy(), x.copy()
-        hi[i] += step
-        lo[i] -= step
-        H[:, i] = objective.n * (objective(hi)[1] - objective(lo)[1]) / (2 * step)
-    H = 0.5 * (H + H.T)
+    H = objective.n * symmetric_jacobian(lambda v: objective(v)[1], x)
     cov_x = np.zeros((5, 5))
     idx = np.flatnonzero(free)
     try:

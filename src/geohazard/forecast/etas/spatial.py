@@ -62,6 +62,7 @@ from geohazard.catalog.core import Catalog, EventSequence
 from geohazard.catalog.geo import LocalProjection
 from geohazard.exceptions import InputError, NotFittedError, ParameterError
 from geohazard.forecast.base import Continuations, ScoreResult
+from geohazard.forecast.etas.fitting import symmetric_jacobian
 from geohazard.forecast.etas.model import ETAS
 from geohazard.forecast.etas.params import LN10, ETASParams, MagnitudeLaw
 from geohazard.forecast.etas.simulate import Ancestry, simulate_continuations
@@ -214,14 +215,7 @@ class _Problem:
 
     def hessian(self, xv: np.ndarray) -> np.ndarray:
         """(3, 3) Hessian of the negative total objective by central differences."""
-        H = np.zeros((3, 3))
-        for i in range(3):
-            step = 1e-4 * max(1.0, abs(xv[i]))
-            hi, lo = xv.copy(), xv.copy()
-            hi[i] += step
-            lo[i] -= step
-            H[:, i] = -(self.evaluate(hi)[1] - self.evaluate(lo)[1]) / (2 * step)
-        return 0.5 * (H + H.T)
+        return -symmetric_jacobian(lambda v: self.evaluate(v)[1], xv)
 
 
 # ----------------------------------------------------------------------------- model
