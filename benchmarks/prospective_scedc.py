@@ -52,6 +52,19 @@ def _cache_baseline(model, cat, start: pd.Timestamp, samples: int, n: int = 3) -
     return out
 
 
+def _etas_fixed_alpha(cat, start: pd.Timestamp, alpha: str):  # noqa: ANN001, ANN202
+    """The forecast ETAS (tapered, parameter draws) with alpha held at a value or at b."""
+    from geohazard.forecast.etas.model import ETAS
+    from geohazard.forecast.forecasting import params_hash
+
+    value = alpha if alpha == "b" else float(alpha)
+    history = cat.to_sequence(t_end=start, t_nll_start=cat.metadata.train_start)
+    model = ETAS(taper_days=1000.0, param_draws=20, fixed_alpha=value).fit(history)
+    summary = model.summary()
+    return model, {"params": summary, "params_hash": params_hash(summary["params"]),
+                   "fixed_alpha": alpha}
+
+
 def _progress(done: int, total: int) -> None:
     if done % 10 == 0 or done == total:
         print(f"day {done}/{total}", flush=True)
@@ -67,6 +80,8 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--etas-fixed-alpha", default=None,
+                    help="Hold ETAS's alpha at this value or 'b' (the b-value).")
     ap.add_argument("--refit-every", type=float, default=None,
                     help="Refit every this many days (operational updating).")
     ap.add_argument("--archive", type=Path,
@@ -81,7 +96,9 @@ def main() -> None:
     fitted, fit_s = {}, {}
     for name in parse_models(args.models):
         t0 = time.perf_counter()
-        fitted[name] = fit_model(name, cat, start, seed=args.seed, checkpoint=args.checkpoint)
+        fitted[name] = (_etas_fixed_alpha(cat, start, args.etas_fixed_alpha)
+                        if name == "etas" and args.etas_fixed_alpha else
+                        fit_model(name, cat, start, seed=args.seed, checkpoint=args.checkpoint))
         fit_s[name] = time.perf_counter() - t0
     baseline = (_cache_baseline(fitted["recast"][0], cat, start, args.samples)
                 if "recast" in fitted else None)

@@ -88,3 +88,19 @@ def test_sklearn_contract_and_protocol(truth):
     assert with_mag.log_likelihood == pytest.approx(
         fitted.log_likelihood(empty).log_likelihood + np.log(np.log(10)) - np.log(10) * 0.5,
         rel=1e-6)
+
+
+def test_fixed_alpha_holds_it_and_recovers_the_rest(catalogs_dir, truth):
+    seq = _synthetic_subset(catalogs_dir, 5e5)
+    free = ETAS(n_starts=2).fit(seq)
+    held = ETAS(n_starts=2, fixed_alpha=truth.alpha).fit(seq)  # held at its true value
+    assert held.params_.alpha == truth.alpha and "alpha" in held.report_.at_bounds
+    assert held.loglik_ <= free.loglik_ + 1e-6  # a nested model cannot fit better
+    assert held.loglik_ > free.loglik_ - 3.0  # ... and the truth is close to the optimum
+    others = [i for i, n in enumerate(PARAM_NAMES) if n != "alpha"]
+    z = (held.params_.to_array() - truth.to_array())[others] / held.se_[others]
+    assert np.all(np.abs(z) < 2.5), z
+    b_held = ETAS(n_starts=1, fixed_alpha="b").fit(seq)
+    assert b_held.params_.alpha == pytest.approx(b_held.mag_law_.b)
+    with pytest.raises(Exception, match="fixed_alpha"):
+        ETAS(fixed_alpha="beta").fit(seq)

@@ -79,15 +79,21 @@ class Transform:
         Bounds of the subcritical parameterisation (``p_min`` may be below 1 with a taper).
     tau
         Fixed taper (days) of the Omori kernel, or None.
+    alpha
+        Hold the productivity exponent at this value (None: estimated).
     """
 
     def __init__(self, mag_law: MagnitudeLaw, subcritical: bool = False, p_min: float = 1.01,
-                 n_max: float = 0.99, tau: float | None = None) -> None:
+                 n_max: float = 0.99, tau: float | None = None,
+                 alpha: float | None = None) -> None:
         if subcritical and not ((p_min > 1.0 or tau is not None) and 0.0 < n_max):
             raise ParameterError(f"constrained ETAS fit needs p_min > 1 (or a taper) and "
                                  f"n_max > 0, got p_min={p_min}, n_max={n_max}")
         self.mag_law, self.subcritical, self.tau = mag_law, subcritical, tau
         self.p_min, self.n_max = p_min, n_max
+        if alpha is not None and not _LO[2] <= alpha <= _HI[2]:
+            raise ParameterError(f"fixed alpha must lie in [{_LO[2]}, {_HI[2]}], got {alpha}")
+        self.alpha = alpha
         self.names = ("mu", "n", "alpha", "c", "p") if subcritical else PARAM_NAMES
 
     def _log_omega(self, c: float, p: float) -> tuple[float, float, float]:
@@ -138,6 +144,8 @@ class Transform:
         if self.subcritical:
             out[1] = (math.log(1e-6), math.log(self.n_max))
             out[4] = (self.p_min, _HI[4])
+        if self.alpha is not None:
+            out[2] = (self.alpha, self.alpha)  # L-BFGS-B holds a variable with equal bounds
         return out
 
 

@@ -90,6 +90,10 @@ class ETAS:
         Relative error bound of the sum-of-exponentials kernel.
     allow_explosive
         Let :meth:`sample` simulate with a branching ratio ``>= 1``.
+    fixed_alpha
+        Hold the productivity exponent: a value, or ``"b"`` for the fitted b-value
+        (alpha = b, Helmstetter 2003; a remedy for the low, near-critical alpha temporal ETAS
+        fits over large regions). None estimates it.
     param_draws
         When > 0, :meth:`sample` propagates parameter uncertainty: it draws this many
         parameter sets from the fit's asymptotic normal law (in log space for mu, k, c),
@@ -113,6 +117,7 @@ class ETAS:
         rtol: float = 1e-9,
         allow_explosive: bool = False,
         param_draws: int = 0,
+        fixed_alpha: float | str | None = None,
     ) -> None:
         self.constrained = constrained
         self.p_min = p_min
@@ -128,6 +133,7 @@ class ETAS:
         self.rtol = rtol
         self.allow_explosive = allow_explosive
         self.param_draws = param_draws
+        self.fixed_alpha = fixed_alpha
 
     # -- construction from known parameters ---------------------------------------------
     @classmethod
@@ -169,7 +175,8 @@ class ETAS:
         b = self.b if self.b is not None else b_value_mle(seq.magnitudes[seq.scored], mc,
                                                           self.mag_bin)
         law = MagnitudeLaw(b=b, mc=mc, m_max=self.m_max)
-        transform = Transform(law, self.constrained, self.p_min, self.n_max, self.taper_days)
+        transform = Transform(law, self.constrained, self.p_min, self.n_max, self.taper_days,
+                              self._alpha(b))
         bounds = transform.bounds()
         objective = Objective(seq, mc, self.rtol, transform)
         probes = []
@@ -222,6 +229,16 @@ class ETAS:
             theta = np.clip(np.array([0.5 * rate, k, alpha, c, p]), _LO, _HI)
             starts.append(np.clip(transform.to_x(theta), lo, hi))
         return starts
+
+    def _alpha(self, b: float) -> float | None:
+        """The fixed alpha (``"b"``: the b-value), or None when alpha is estimated."""
+        if self.fixed_alpha is None:
+            return None
+        if self.fixed_alpha == "b":
+            return float(b)
+        if isinstance(self.fixed_alpha, str):
+            raise ParameterError(f"fixed_alpha must be a number or 'b', got {self.fixed_alpha!r}")
+        return float(self.fixed_alpha)
 
     def _mc(self, seq: EventSequence) -> float:
         mc = seq.mag_completeness
