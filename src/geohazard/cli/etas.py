@@ -116,6 +116,8 @@ def fit(
                                                      "taper of the Omori kernel (days).")]
     = None,
     n_starts: Annotated[int, typer.Option("--starts", help="Starting points.")] = 3,
+    fixed_alpha: Annotated[str | None, typer.Option(
+        "--fixed-alpha", help="Hold alpha at this value, or 'b' for the b-value.")] = None,
 ) -> None:
     """Fit ETAS on the train split; print params ± se, branching ratio and NLL per split.
 
@@ -125,8 +127,17 @@ def fit(
 
     name, _, splits = _load_splits(catalog)
     key = "train" if "train" in splits else "all"
+    alpha: float | str | None = fixed_alpha
+    if fixed_alpha not in (None, "b"):
+        try:
+            alpha = float(fixed_alpha)
+        except ValueError:
+            from geohazard.exceptions import ParameterError
+
+            raise ParameterError(f"--fixed-alpha must be a number or 'b', got {fixed_alpha!r}"
+                                 ) from None
     model = ETAS(constrained=constrained, p_min=p_min, n_max=n_max, taper_days=taper_days,
-                 n_starts=n_starts)
+                 n_starts=n_starts, fixed_alpha=alpha)
     with console.status(f"fitting ETAS on {catalog.name} ({key})"):
         model.fit(splits[key])
     summary = model.summary()

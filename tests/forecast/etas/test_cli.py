@@ -102,3 +102,18 @@ def test_score_days_catalog_scores_all(tmp_path, catalogs_dir):
     got = json.loads(out.read_text())["scores"]
     assert list(got) == ["all"] and got["all"]["n_events"] == 80_817
     assert got["all"]["days"] == 3e6
+
+
+def test_fit_with_fixed_alpha(tmp_path, small_catalog):
+    out = tmp_path / "fit.json"
+    res = runner.invoke(app, ["etas", "fit", str(small_catalog), "--json", str(out),
+                              "--starts", "1", "--fixed-alpha", "0.8"])
+    assert res.exit_code == 0, res.output
+    fitted = json.loads(out.read_text())
+    assert fitted["params"]["alpha"] == 0.8 and "alpha" in fitted["report"]["at_bounds"]
+    assert fitted["params"]["p"] == pytest.approx(TRUTH.p, abs=5 * fitted["se"]["p"])
+    bad = subprocess.run([sys.executable, "-m", "geohazard.cli.main", "etas", "fit",
+                          str(small_catalog), "--fixed-alpha", "high"],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 1 and "--fixed-alpha" in bad.stderr
+    assert "Traceback" not in bad.stderr
