@@ -238,6 +238,11 @@ def test_channel_blocks_and_pieces_match_reference():
         ref = slow_band_energy(x[:, ok].astype(float), 100.0, lo, hi)
         np.testing.assert_allclose(got[i, ok], ref, rtol=2e-5)
     assert np.isnan(got[:, ~ok]).all()
+    # channel blocks shared among threads: the same numbers, bit for bit
+    for workers in (2, 3):
+        threaded = en.band_energy_pieces([x[:123], x[123:400], x[400:]], 100.0, bands,
+                                         workers=workers)
+        np.testing.assert_array_equal(threaded, got)
 
 
 def test_store_to_array_equals_pivot(tmp_path):

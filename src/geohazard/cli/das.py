@@ -44,7 +44,8 @@ def analyze(
     workers: Annotated[int | None, typer.Option("--workers", help="Chunks in flight with "
                                                 "--engine dask.")] = None,
     fft_threads: Annotated[int | None, typer.Option("--fft-threads",
-                                                    help="Threads per FFT.")] = None,
+                                                    help="Threads per window (channel blocks in "
+                                                         "parallel).")] = None,
     db: Annotated[bool | None, typer.Option("--db/--no-db", help="Also write energy in "
                                             "dB.")] = None,
     live: Annotated[bool | None, typer.Option(

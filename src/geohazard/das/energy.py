@@ -156,6 +156,8 @@ def band_energy_pieces(
     The pieces (e.g. slices of consecutive files) are transposed, ``CHANNEL_BLOCK``
     channels at a time, straight into a channel-major buffer, so the FFT runs along
     contiguous memory, no concatenated copy is made and the work buffers stay small.
+    With ``workers > 1`` the channel blocks are shared among that many threads (one
+    buffer each); the result does not depend on ``workers``.
     """
     from geohazard.das._kernels import band_sums, transpose_into
 
@@ -177,20 +179,31 @@ def band_energy_pieces(
     k1 = np.array([r[1] for r in ranges], dtype=np.int64)
     n_ch = pieces[0].shape[1]
     step = max(1, min(n_ch, CHANNEL_BLOCK))
-    buf = np.empty((step, n), dtype)  # (channel, time), reused for every channel block
     out = np.empty((len(ranges), n_ch))
-    for c0 in range(0, n_ch, step):
-        c1 = min(c0 + step, n_ch)
-        view = buf[:c1 - c0]
-        off = 0
-        for p in pieces:
-            transpose_into(np.asarray(p[:, c0:c1]), view[:, off:off + p.shape[0]])
-            off += p.shape[0]
-        view, dead = _fill_gaps(view)
-        spec = sp_fft.rfft(view, axis=1, workers=workers)  # (channel, F)
-        out[:, c0:c1] = band_sums(spec, kmin, weights, k0, k1)
-        if dead is not None:
-            out[:, c0 + np.flatnonzero(dead)] = np.nan
+    blocks = [(c0, min(c0 + step, n_ch)) for c0 in range(0, n_ch, step)]
+    n_threads = max(1, min(int(workers or 1), len(blocks)))
+
+    def run(todo: list[tuple[int, int]]) -> None:
+        buf = np.empty((step, n), dtype)  # (channel, time), reused for this thread's blocks
+        for c0, c1 in todo:
+            view = buf[:c1 - c0]
+            off = 0
+            for p in pieces:
+                transpose_into(np.asarray(p[:, c0:c1]), view[:, off:off + p.shape[0]])
+                off += p.shape[0]
+            view, dead = _fill_gaps(view)
+            spec = sp_fft.rfft(view, axis=1)  # (channel, F)
+            out[:, c0:c1] = band_sums(spec, kmin, weights, k0, k1)
+            if dead is not None:
+                out[:, c0 + np.flatnonzero(dead)] = np.nan
+
+    if n_threads == 1:
+        run(blocks)
+    else:  # channel blocks in threads: the kernels and the FFT release the GIL
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(n_threads) as pool:
+            list(pool.map(run, [blocks[i::n_threads] for i in range(n_threads)]))
     return out
 
 
@@ -237,7 +250,7 @@ class EnergyConfig:
     channels
         Optional ``(first, stop)`` channel range to process.
     workers
-        FFT threads.
+        Threads per window: channel blocks (transpose, FFT, band sums) run in parallel.
     """
 
     bands: tuple[tuple[float, float], ...] = DEFAULT_BANDS
