@@ -176,3 +176,11 @@ def test_refits_follow_a_fixed_schedule_and_resume_identically(catalog, tmp_path
     assert calls == [] and again.issued == [] and again.skipped == 13
     with pytest.raises(InputError, match="refit"):
         run_prospective(catalog, {"poisson": (None, {})}, split, start, end, refit=refit)
+
+
+def test_a_file_that_is_not_an_archive_is_a_clear_error(tmp_path) -> None:
+    bad = tmp_path / "notes.sqlite"
+    bad.write_text("these are my notes, not a database\n" * 100)
+    with pytest.raises(InputError, match="cannot open it as a forecast archive"):
+        ForecastArchive(bad)
+    assert bad.read_text().startswith("these are my notes")  # left untouched

@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from geohazard.exceptions import InputError
@@ -85,7 +86,12 @@ def _engine(url_or_path: str | Path) -> Engine:
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    _Base.metadata.create_all(engine)
+    try:
+        _Base.metadata.create_all(engine)
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or exc
+        raise InputError(f"archive {url_or_path}: cannot open it as a forecast archive "
+                         f"({reason})") from None
     return engine
 
 
