@@ -23,3 +23,7 @@ def test_demo_runs_every_system_and_renders(tmp_path):
     counts = render(out / "report.html")
     assert counts["total"] >= 8 and counts["rendered"] == counts["total"]
     assert render(out / "forecast" / "report.html")["rendered"] == 5
+    pros = fc["prospective"]  # a month of daily forecasts per model, all observed
+    assert pros["issued"] == pros["evaluated"] == 90 and pros["already_archived"] == 0
+    assert set(pros["summaries"]) == {"poisson", "etas", "recast"}
+    assert render(out / "forecast" / "record.html") == {"total": 3, "rendered": 3}

@@ -126,6 +126,31 @@ def step_forecast(ctx: DemoContext) -> dict[str, Any]:
     return {"forecasts": {fc.model: fc.summary() for fc in forecasts},
             "observed_in_first_window": int(np.asarray(observed).size),
             "backtest": {k: v.to_dict() for k, v in bt.summaries.items()},
+            "report": str(path), "prospective": _prospective(ctx, models, t0)}
+
+
+def _prospective(ctx: DemoContext, models: dict[str, Any], t0: Any) -> dict[str, Any]:
+    """A month of daily forecasts into an archive, scored, with the record report."""
+    import pandas as pd
+
+    from geohazard.forecast.archive import ForecastArchive
+    from geohazard.forecast.prospective import evaluate_archive, run_prospective
+    from geohazard.report.prospective import write_record_report
+
+    archive = ForecastArchive(ctx.out_dir / "forecast" / "archive.sqlite")
+    fitted = {k: (m, {"params_hash": f"demo-{k}"}) for k, m in models.items()}
+    run = run_prospective(ctx.catalog, fitted, archive, t0, t0 + pd.Timedelta(days=29),
+                          every_days=1.0, days=14.0, n_samples=300, seed=ctx.seed)
+    ev = evaluate_archive(ctx.catalog, archive, seed=ctx.seed)
+    path = write_record_report(ctx.out_dir / "forecast" / "record.html", ev,
+                               title=f"prospective record: {ctx.catalog.metadata.name}")
+    ctx.report.heading("Prospective record (daily 14-day forecasts)")
+    ctx.report.table(["model", "forecasts", "95% coverage", "mean count log-score"],
+                     [[s.model, s.n_windows, s.coverage_95, s.mean_log_score]
+                      for s in ev.summaries.values()])
+    return {"issued": len(run.issued), "already_archived": run.skipped,
+            "evaluated": len(ev.rows), "summaries": {k: v.to_dict()
+                                                     for k, v in ev.summaries.items()},
             "report": str(path)}
 
 
