@@ -35,15 +35,8 @@ def twi(dem: xr.DataArray, *, fill: bool = True, min_tan: float = 1e-3) -> xr.Da
     xarray.DataArray
         TWI; NaN where the DEM is NaN.
     """
-    from geohazard.landslide import _flow
-
     geom = GridGeometry.from_raster(dem)
-    z = np.asarray(dem.values, dtype=np.float64)
-    if fill:
-        z = _flow.priority_flood(z)
-    dy, dx = geom.rows(geom.y)
-    dyc, dxc = _col(dy, z.shape[0])[:, 0].copy(), _col(dx, z.shape[0])[:, 0].copy()
-    area = _flow.d8_accumulation(z, dyc, dxc)  # upslope area in m², incl. the cell
+    area, dyc, dxc = _upslope_area(dem, geom, fill)
     width = np.sqrt(dyc * dxc)[:, None]
     tan_b = np.tan(np.radians(terrain_numpy(dem.values, geom, "slope_deg")))
     out = np.log((area / width) / np.maximum(tan_b, min_tan))
@@ -65,13 +58,18 @@ def flow_accumulation(dem: xr.DataArray, *, fill: bool = True) -> xr.DataArray:
     -------
     xarray.DataArray
     """
+    area, _, _ = _upslope_area(dem, GridGeometry.from_raster(dem), fill)
+    return rst.like(dem, area, name="upslope_area", units="m2")
+
+
+def _upslope_area(dem: xr.DataArray, geom: GridGeometry, fill: bool
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """D8 upslope area in m² (incl. the cell) and the per-row cell sizes ``dy``, ``dx``."""
     from geohazard.landslide import _flow
 
-    geom = GridGeometry.from_raster(dem)
     z = np.asarray(dem.values, dtype=np.float64)
     if fill:
         z = _flow.priority_flood(z)
     dy, dx = geom.rows(geom.y)
     dyc, dxc = _col(dy, z.shape[0])[:, 0].copy(), _col(dx, z.shape[0])[:, 0].copy()
-    area = _flow.d8_accumulation(z, dyc, dxc)
-    return rst.like(dem, area, name="upslope_area", units="m2")
+    return _flow.d8_accumulation(z, dyc, dxc), dyc, dxc
