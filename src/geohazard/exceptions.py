@@ -47,3 +47,7 @@ class DASError(InputError):
 
 class RasterError(InputError):
     """A raster or vector input is invalid (CRS, shape, nodata)."""
+
+
+class OutputError(InputError):
+    """An output path cannot be written (a folder given as a file, a file as a parent)."""

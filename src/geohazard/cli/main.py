@@ -6,15 +6,22 @@ on stderr and exit with status 1, without a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
 import sys
 
 import typer
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from geohazard import __version__
+from geohazard.cli import _signals
 from geohazard.cli._common import err_console
 from geohazard.exceptions import GeohazardError
+
+_VERBOSE = [False]  # set by the root callback: show tracebacks of internal errors
 
 app = typer.Typer(
     name="geohazard",
@@ -39,6 +46,7 @@ def _root(
     ),
 ) -> None:
     """Earthquake forecasting, DAS storm noise and earthquake-induced landslides."""
+    _VERBOSE[0] = verbose
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
@@ -74,22 +82,106 @@ _register()
 
 
 def main() -> None:
-    """Console entry point with one-line user errors and exit status 1."""
+    """Console entry point: one-line errors, exit 1 for bad input, 130/143 when interrupted.
+
+    - :class:`~geohazard.exceptions.GeohazardError` (bad input, suspect result): one line,
+      exit 1.
+    - An ``OSError`` on a file (unwritable output, a folder given as a file): one line naming
+      the path, exit 1.
+    - Ctrl-C (SIGINT) or SIGTERM: "interrupted; rerun to resume", exit 130 (SIGINT) or 143
+      (SIGTERM), the shell's convention, so cron chains stop.
+    - Anything else is a bug: one line, exit 2, and the traceback with ``--verbose``.
+    """
+    previous = _signals.install()
     try:
-        app(standalone_mode=False)
+        code = _run()
+    except SystemExit as exc:
+        code = exc.code
+    except KeyboardInterrupt:
+        code = 130
+        _signals.received = _signals.received or signal.SIGINT
+    finally:
+        _signals.restore(previous)
+    if _signals.received is not None:  # Typer returns Exit(130) for Ctrl-C; libraries exit(1)
+        _exit_interrupted(_interrupt_code())
+    sys.exit(code)
+
+
+def _exit_interrupted(code: int) -> None:
+    """Exit with ``code`` now, after an interrupt has unwound every ``finally``.
+
+    ``os._exit``: CPython re-kills itself with SIGINT at exit when a KeyboardInterrupt once
+    escaped code run by a C extension, whatever status ``sys.exit`` asked for; cron chains
+    and the resume tests need exactly 130 or 143.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
+def _run() -> int:
+    """Run the app; return the exit status (raises SystemExit/KeyboardInterrupt through)."""
+    try:
+        rv = app(standalone_mode=False)
     except GeohazardError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(1)
+        return _fail(str(exc))
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
+        return exc.exit_code
+    except typer.Abort as exc:
+        if _signals.received or isinstance(exc.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt from exc
         err_console.print("aborted")
-        sys.exit(1)
-    except Exception as exc:  # usage errors come through here in non-standalone mode
-        if _is_click_exception(exc):
+        return 1
+    except OSError as exc:
+        return _fail(_os_message(exc))
+    except Exception as exc:
+        if _signals.received is not None:  # interrupted inside a compiled kernel (SystemError)
+            raise KeyboardInterrupt from exc
+        if _is_click_exception(exc):  # usage errors come through here in non-standalone mode
             exc.show()  # type: ignore[attr-defined]
-            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
-        raise
+            return int(exc.exit_code)  # type: ignore[attr-defined]
+        if _VERBOSE[0]:
+            raise
+        err_console.print(
+            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {escape(str(exc))} "
+            "(a bug: rerun with --verbose for the traceback and report it)",
+            highlight=False, soft_wrap=True,
+        )
+        return 2
+    # Typer returns (not raises) Exit codes under standalone_mode=False
+    return rv if isinstance(rv, int) else 0
+
+
+def _fail(message: str) -> int:
+    err_console.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False,
+                      soft_wrap=True)
+    return 1
+
+
+def _interrupt_code() -> int | None:
+    """130 after SIGINT, 143 after SIGTERM (with the resume hint printed), else None."""
+    signum = _signals.received
+    if signum is None:
+        return None
+    err_console.print("interrupted; rerun to resume", highlight=False)
+    return 128 + signum
+
+
+def _os_message(exc: OSError) -> str:
+    """``cannot write /x/y: Permission denied`` from an OSError, naming the path."""
+    reason = exc.strerror or str(exc)
+    name = exc.filename
+    if name is None:
+        return reason
+    if exc.filename2 is not None:  # os.replace(tmp, target): the target is what the user named
+        name = exc.filename2
+    if isinstance(exc, IsADirectoryError):
+        return f"{name}: is a folder, expected a file"
+    if isinstance(exc, NotADirectoryError):
+        return f"{name}: a parent of this path is a file, not a folder"
+    return f"{name}: {reason}"
 
 
 def _is_click_exception(exc: BaseException) -> bool:
