@@ -2,6 +2,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from geohazard.config import RunConfig
 from geohazard.exceptions import DataFileNotFoundError, InputError
@@ -35,6 +37,38 @@ def test_config_errors_name_file_and_key(tmp_path):
         TrainConfig.load(p)
     with pytest.raises(DataFileNotFoundError):
         TrainConfig.load(tmp_path / "none.yaml")
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode),
+                     st.dictionaries(st.text(max_size=8), st.one_of(
+                         st.none(), st.integers(), st.floats(), st.text(max_size=8)),
+                         max_size=4).map(lambda d: json.dumps(d).encode())),
+       suffix=st.sampled_from([".yaml", ".toml", ".json", ".yml"]))
+def test_config_reader_fuzz_reads_or_says_why(tmp_path, raw, suffix):
+    """Any bytes: a valid config, or an InputError naming the file; never another error."""
+    p = tmp_path / f"fuzz{suffix}"
+    p.write_bytes(raw)
+    try:
+        cfg = TrainConfig.load(p)
+    except InputError as exc:
+        assert str(p) in str(exc)
+    else:
+        assert isinstance(cfg, TrainConfig)
+
+
+def test_config_refuses_folders_and_unknown_formats(tmp_path):
+    with pytest.raises(InputError, match="is a folder"):
+        TrainConfig.load(tmp_path)
+    p = tmp_path / "run.ini"
+    p.write_text("lr = 1\n")
+    with pytest.raises(InputError, match="unknown config format"):
+        TrainConfig.load(p)
+    p = tmp_path / "run.yaml"
+    p.write_text("1: 2\n")
+    with pytest.raises(InputError, match="config key 1 is not a name"):
+        TrainConfig.load(p)
 
 
 def test_rng_reproducible_and_spawn_independent():

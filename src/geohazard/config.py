@@ -49,11 +49,15 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     if not p.exists():
         raise DataFileNotFoundError(f"{p}: config file not found")
-    text = p.read_text(encoding="utf-8")
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder, expected a config file (YAML, TOML or JSON)")
+    if p.suffix.lower() not in {".toml", ".json", ".yaml", ".yml"}:
+        raise InputError(f"{p}: unknown config format '{p.suffix}' (use .yaml, .toml or .json)")
     try:
-        if p.suffix == ".toml":
+        text = p.read_text(encoding="utf-8")
+        if p.suffix.lower() == ".toml":
             data = tomllib.loads(text)
-        elif p.suffix == ".json":
+        elif p.suffix.lower() == ".json":
             data = json.loads(text)
         else:
             data = yaml.safe_load(text) or {}
@@ -61,4 +65,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         raise InputError(f"{p}: cannot parse config: {exc}") from None
     if not isinstance(data, dict):
         raise InputError(f"{p}: config must be a mapping of keys to values")
+    bad = [k for k in data if not isinstance(k, str)]
+    if bad:
+        raise InputError(f"{p}: config key {bad[0]!r} is not a name")
     return data

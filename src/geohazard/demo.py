@@ -17,7 +17,8 @@ from typing import Any
 from geohazard.catalog import Catalog, read_catalog
 from geohazard.catalog.summary import save_plots, summarize
 from geohazard.examples import etas_catalog
-from geohazard.io_utils import write_json_atomic
+from geohazard.exceptions import InputError
+from geohazard.io_utils import ensure_dir, write_json_atomic
 from geohazard.report._html import HtmlReport
 
 log = logging.getLogger(__name__)
@@ -204,9 +205,10 @@ def run_demo(
     progress
         Called with each step's name as it starts (the CLI shows it).
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if seed < 0:
+        raise InputError(f"--seed must be >= 0, got {seed}")
     catalog = read_catalog(catalog_path) if catalog_path else etas_catalog(rng=seed)
+    out = ensure_dir(out_dir)  # after the inputs are read: a bad catalog leaves no folder
     ctx = DemoContext(out, seed, catalog, HtmlReport("geohazard demo"),
                       user_catalog=catalog_path is not None)
     ctx.report.paragraph(

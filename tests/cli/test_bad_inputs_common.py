@@ -41,6 +41,13 @@ CASES = [
     Case("unknown-option", ["catalog", "info", CATALOG, "--no-such-flag"], "--no-such-flag",
          code=2),
     Case("missing-file", ["catalog", "info", "{tmp}/missing.csv"], "missing.csv"),
+    Case("demo-missing-catalog", ["demo", "--catalog", "{tmp}/none.csv", "--out", "{tmp}/d"],
+         "none.csv"),
+    Case("demo-bad-catalog", ["demo", "--catalog", "{tmp}/bad.csv", "--out", "{tmp}/d"],
+         ["bad.csv", "row 2"], setup=lambda t: (t / "bad.csv").write_text(
+             "time,magnitude\n2020-01-01,1.0\nnope,2.0\n")),
+    Case("demo-negative-seed", ["demo", "--seed", "-1", "--out", "{tmp}/d"], "--seed"),
+    Case("demo-out-is-file", ["demo", "--out", "{tmp}/afile"], "afile", setup=_file),
 ]
 
 
