@@ -104,7 +104,8 @@ def main() -> None:
         _signals.restore(previous)
     if _signals.received is not None:  # Typer returns Exit(130) for Ctrl-C; libraries exit(1)
         _exit_interrupted(_interrupt_code())
-    sys.exit(code)
+    if code:  # success returns normally (callers and tests may go on)
+        sys.exit(code)
 
 
 def _exit_interrupted(code: int) -> None:
