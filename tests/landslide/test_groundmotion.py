@@ -14,6 +14,7 @@ from geohazard.landslide.groundmotion import (
     vs30_from_slope,
     width_from_magnitude,
 )
+from tests.landslide._helpers import run_main_ok
 
 pygmm = pytest.importorskip("pygmm")
 
@@ -133,7 +134,6 @@ def test_cli_scenario(tmp_path, monkeypatch) -> None:
     import json
     import sys
 
-    from geohazard.cli import main as cli_main
     from geohazard.landslide.raster import from_array, read_raster, write_geotiff
 
     x = np.linspace(103.0, 103.5, 8)
@@ -146,7 +146,7 @@ def test_cli_scenario(tmp_path, monkeypatch) -> None:
         "geohazard", "landslide", "scenario", "--magnitude", "7.0", "--trace",
         "103.1,31.0;103.4,31.4", "--dip", "40", "--rake", "90", "--grid", str(grid),
         "--slope", str(slope), "--gmpe", "CY14", "--out", str(out), "--json", str(js)])
-    cli_main.main()
+    run_main_ok()
     figures = json.loads(js.read_text())
     pga = read_raster(out / "pga_g.tif").values
     assert figures["max_pga_g"] == pytest.approx(float(np.nanmax(pga)), rel=1e-6)
@@ -157,7 +157,6 @@ def test_cli_scenario(tmp_path, monkeypatch) -> None:
 def test_cli_scenario_vs30_from_dem(tmp_path, monkeypatch) -> None:
     import sys
 
-    from geohazard.cli import main as cli_main
     from geohazard.landslide.raster import from_array, read_raster, write_geotiff
 
     x = np.linspace(103.0, 103.2, 5)
@@ -169,6 +168,6 @@ def test_cli_scenario_vs30_from_dem(tmp_path, monkeypatch) -> None:
         "geohazard", "landslide", "scenario", "--magnitude", "6.5", "--trace",
         "103.0,31.0;103.2,31.2", "--dip", "90", "--rake", "0", "--grid", str(dem),
         "--gmpe", "BSSA14", "--out", str(out)])
-    cli_main.main()
+    run_main_ok()
     vs = read_raster(out / "vs30.tif").values
     assert np.allclose(vs[1:-1, 1:-1], 180.0)  # flat DEM -> lowest Wald & Allen class

@@ -20,6 +20,7 @@ from geohazard.landslide.newmark import (
     newmark_maps,
     saygili_rathje_2008,
 )
+from tests.landslide._helpers import run_main_ok
 
 
 def test_infinite_slope_dry_cohesionless() -> None:
@@ -202,7 +203,6 @@ def test_cli_newmark_with_shakemap(landslide_dir, tmp_path, monkeypatch) -> None
     import json
     import sys
 
-    from geohazard.cli import main as cli_main
     from geohazard.landslide.raster import read_raster, write_geotiff
 
     loma = landslide_dir / "loma_prieta"
@@ -218,7 +218,7 @@ def test_cli_newmark_with_shakemap(landslide_dir, tmp_path, monkeypatch) -> None
         "geohazard", "landslide", "newmark", "--slope", str(path), "--shakemap",
         str(loma / "grid.xml"), "--out", str(out), "--cohesion", "5", "--friction", "30",
         "--model", "jibson2007_m", "--json", str(js)])
-    cli_main.main()
+    run_main_ok()
     figures = json.loads(js.read_text())
     assert figures["cells"] == 60 * 50
     dn = read_raster(out / "dn_cm.tif").values

@@ -77,12 +77,27 @@ def test_align_to_identity_and_shift():
 
 
 def test_align_to_reprojects_and_marks_outside_nan():
+    from pyproj import Transformer
+
     ref = _grid(nx=10, ny=10)
-    geo = rst.from_array(np.full((5, 5), 7.0), -123.0 + 0.001 * np.arange(5),
-                       37.0 - 0.001 * np.arange(5), "EPSG:4326")
+    lon, lat = Transformer.from_crs(32610, 4326, always_xy=True).transform(500150, 4099850)
+    # a lon/lat raster covering the western half of the UTM grid (its east edge at the centre)
+    geo = rst.from_array(np.full((40, 20), 7.0), lon - 0.01 + 0.0005 * (np.arange(20) + 0.5),
+                         lat + 0.01 - 0.0005 * (np.arange(40) + 0.5), "EPSG:4326")
     out = rst.align_to(geo, ref)
     assert out.shape == ref.shape
-    assert np.isnan(out.values).all()  # ref lies far from geo's footprint
+    v = out.values
+    assert np.isfinite(v[:, :3]).all() and np.isnan(v[:, 6:]).all()
+    np.testing.assert_allclose(v[np.isfinite(v)], 7.0)
+
+
+def test_align_to_refuses_a_raster_off_the_grid():
+    """Issue 11: a factor in another CRS that misses the grid is refused, not all-NaN."""
+    ref = _grid(nx=10, ny=10)
+    geo = rst.from_array(np.full((5, 5), 7.0), -120.0 + 0.001 * np.arange(5),
+                         37.0 - 0.001 * np.arange(5), "EPSG:4326", name="far")
+    with pytest.raises(RasterError, match="far.*does not overlap the grid of z"):
+        rst.align_to(geo, ref)
 
 
 def test_cell_size_projected_and_feet():

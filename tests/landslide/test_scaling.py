@@ -17,6 +17,7 @@ from geohazard.landslide.scaling import (
     load_events,
     load_reviewed_events,
 )
+from tests.landslide._helpers import run_main_ok
 
 
 def test_exact_three_points() -> None:
@@ -152,13 +153,12 @@ def test_cli_scaling_and_plot(tmp_path: Path, monkeypatch) -> None:
     import json
     import sys
 
-    from geohazard.cli import main as cli_main
     from geohazard.plotting.landslide_hazard import plot_scaling
 
     js = tmp_path / "s.json"
     monkeypatch.setattr(sys, "argv", ["geohazard", "landslide", "scaling", "--magnitude",
                                       "7.0", "--json", str(js)])
-    cli_main.main()
+    run_main_ok()
     out = json.loads(js.read_text())
     f = fit_event_table(load_reviewed_events())["n"]
     assert out["fits"]["n"]["a"] == pytest.approx(f.a)

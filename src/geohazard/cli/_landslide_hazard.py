@@ -6,13 +6,55 @@ Kept apart from the susceptibility commands; :func:`register` attaches them to t
 
 from __future__ import annotations
 
+import contextlib
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from geohazard.cli._common import JsonOpt, console, emit_json, kv_table
-from geohazard.exceptions import InputError
+from geohazard.exceptions import GeohazardError, InputError, ParameterError
+
+
+@contextlib.contextmanager
+def cli_terms(flags: dict[str, str]) -> Iterator[None]:
+    """Reword library errors in CLI terms: ``friction_deg`` becomes ``--friction``.
+
+    ``flags`` maps a library argument name (or ``"crs="``) to its flag. Only whole names are
+    replaced (not inside file names or paths); the error keeps its type.
+    """
+    try:
+        yield
+    except GeohazardError as exc:
+        msg = str(exc)
+        new = msg
+        for name, flag in flags.items():
+            new = re.sub(rf"(?<![\w/.\-]){re.escape(name)}(?![\w/\-]|\.\w)", flag, new)
+        if new == msg:
+            raise
+        try:
+            renamed = type(exc)(new)
+        except TypeError:  # an exception type with another signature: keep it as it is
+            raise exc from None
+        raise renamed from exc
+
+
+def check_flag(name: str, value: Any, flag: str) -> Any:
+    """Check a flag's value against the physical range of library parameter ``name``."""
+    from geohazard.landslide.checks import check_param
+
+    if value is not None:
+        check_param(name, value, flag)
+    return value
+
+
+def check_choice(value: str, choices: tuple[str, ...], flag: str) -> str:
+    """Refuse a value that is not one of ``choices``, naming the flag."""
+    if value not in choices:
+        raise ParameterError(f"{flag} must be one of {', '.join(choices)}; got {value!r}")
+    return value
 
 
 def _progress(title: str):  # noqa: ANN202
@@ -20,6 +62,10 @@ def _progress(title: str):  # noqa: ANN202
 
     return Progress(TextColumn(title), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                     TimeRemainingColumn(), console=console, transient=True)
+
+
+_USGS_FLAGS = {"slope_units": "--slope-units", "block_rows": "--block-rows",
+               "pga_threshold_g": "--pga-threshold"}
 
 
 def usgs_global(
@@ -38,9 +84,12 @@ def usgs_global(
     json_out: JsonOpt = None,
 ) -> None:
     """USGS global landslide model (Nowicki Jessee et al. 2018, operational version)."""
-    from geohazard.landslide.usgs import run_jessee2018
+    from geohazard.landslide.usgs import SLOPE_UNITS, run_jessee2018
 
-    with _progress("Nowicki Jessee 2018") as bar:
+    check_choice(slope_units, SLOPE_UNITS, "--slope-units")
+    check_flag("block_rows", block_rows, "--block-rows")
+    check_flag("pga_threshold_g", pga_threshold, "--pga-threshold")
+    with _progress("Nowicki Jessee 2018") as bar, cli_terms(_USGS_FLAGS):
         task = bar.add_task("rows", total=None)
 
         def tick(done: int, total: int) -> None:
@@ -53,6 +102,12 @@ def usgs_global(
                                       "max_coverage", "n_cells")}
     console.print(kv_table("USGS global landslide model", {**rows, "out": str(out)}))
     emit_json(json_out, {**res.stats, "out": str(out)})
+
+
+_NEWMARK_FLAGS = {"cohesion_kpa": "--cohesion", "friction_deg": "--friction",
+                  "thickness_m": "--thickness", "unit_weight": "--unit-weight",
+                  "saturation": "--saturation", "model": "--model",
+                  "the earthquake magnitude": "the earthquake magnitude (--magnitude)"}
 
 
 def newmark(
@@ -77,17 +132,27 @@ def newmark(
     """Infinite-slope Newmark analysis: FS, critical acceleration, displacement, P(failure)."""
     import numpy as np
 
-    from geohazard.landslide.newmark import newmark_maps
-    from geohazard.landslide.raster import read_raster, write_geotiff
+    from geohazard.landslide.newmark import DISPLACEMENT_MODELS, newmark_maps
+    from geohazard.landslide.raster import read_raster, write_geotiffs
 
+    check_choice(model, DISPLACEMENT_MODELS, "--model")
+    for name, value, flag in (("cohesion_kpa", cohesion, "--cohesion"),
+                              ("friction_deg", friction, "--friction"),
+                              ("thickness_m", thickness, "--thickness"),
+                              ("unit_weight", unit_weight, "--unit-weight"),
+                              ("saturation", saturation, "--saturation"),
+                              ("magnitude", magnitude, "--magnitude")):
+        check_flag(name, value, flag)
+    if (shakemap is None) == (pga is None):
+        raise InputError("give exactly one of --shakemap and --pga")
     s = read_raster(slope, crs="EPSG:4326", units="degrees")
     pga_da, pgv_da, mag = _ground_motion_inputs(s, shakemap, pga, magnitude)
-    maps = newmark_maps(s, pga_da, cohesion_kpa=cohesion, friction_deg=friction,
-                        thickness_m=thickness, unit_weight=unit_weight, saturation=saturation,
-                        model=model, magnitude=mag, pgv_cms=pgv_da)
+    with cli_terms(_NEWMARK_FLAGS):
+        maps = newmark_maps(s, pga_da, cohesion_kpa=cohesion, friction_deg=friction,
+                            thickness_m=thickness, unit_weight=unit_weight,
+                            saturation=saturation, model=model, magnitude=mag, pgv_cms=pgv_da)
     ds = maps.to_dataset()
-    for name in ds.data_vars:
-        write_geotiff(ds[name].where(np.isfinite(ds[name])), Path(out) / f"{name}.tif")
+    write_geotiffs({str(n): ds[n].where(np.isfinite(ds[n])) for n in ds.data_vars}, out)
     dn = ds["dn_cm"].values
     figures: dict[str, Any] = {
         "model": model, "cells": int(np.isfinite(dn).sum()),
@@ -111,7 +176,10 @@ def _ground_motion_inputs(grid: Any, shakemap: Path | None, pga: Path | None,
         sm = read_shakemap_grid(shakemap)
         pga_da = align_to(sm.layer("pga"), grid) / 100.0  # %g -> g
         pgv_da = align_to(sm.layer("pgv"), grid) if "PGV" in sm.fields else None
-        return pga_da, pgv_da, magnitude if magnitude is not None else sm.magnitude
+        if magnitude is None:  # the event's; NaN when the grid has none
+            magnitude = sm.magnitude if sm.magnitude == sm.magnitude else None
+            check_flag("magnitude", magnitude, f"the magnitude of ShakeMap {shakemap}")
+        return pga_da, pgv_da, magnitude
     pga_da = align_to(read_raster(pga, crs="EPSG:4326", units="g"), grid)  # type: ignore[arg-type]
     return pga_da, None, magnitude
 
@@ -136,11 +204,17 @@ def scenario(
     """Scenario PGA and PGV rasters from a finite rupture (NGA-West2 model from pygmm)."""
     import numpy as np
 
-    from geohazard.landslide.groundmotion import Rupture, parse_trace, scenario_shaking
-    from geohazard.landslide.raster import align_to, read_raster, write_geotiff
+    from geohazard.landslide.groundmotion import GMPES, Rupture, parse_trace, scenario_shaking
+    from geohazard.landslide.raster import align_to, read_raster, write_geotiffs
 
+    check_choice(gmpe.upper(), GMPES, "--gmpe")
+    for name, value, flag in (("magnitude", magnitude, "--magnitude"), ("dip", dip, "--dip"),
+                              ("rake", rake, "--rake"), ("ztor", ztor, "--ztor"),
+                              ("width", width, "--width")):
+        check_flag(name, value, flag)
+    with cli_terms({"trace": "--trace", "ztor": "--ztor"}):
+        rup = Rupture(magnitude, tuple(parse_trace(trace)), dip, rake, ztor, width)
     g = read_raster(grid, crs="EPSG:4326")
-    rup = Rupture(magnitude, tuple(parse_trace(trace)), dip, rake, ztor, width)
     vs = align_to(read_raster(vs30, crs="EPSG:4326"), g) if vs30 is not None else None
     sl = align_to(read_raster(slope, crs="EPSG:4326"), g) if slope is not None else None
     if vs is None and sl is None:
@@ -152,8 +226,7 @@ def scenario(
         task = bar.add_task("cells", total=g.size)
         ds = scenario_shaking(rup, g, vs30=vs, slope_mm=sl, gmpe=gmpe,
                               progress=lambda d, t: bar.update(task, completed=d))
-    for name in ("pga_g", "pgv_cms", "vs30", "rrup", "rjb", "rx"):
-        write_geotiff(ds[name], Path(out) / f"{name}.tif")
+    write_geotiffs({n: ds[n] for n in ("pga_g", "pgv_cms", "vs30", "rrup", "rjb", "rx")}, out)
     figures = {"gmpe": gmpe.upper(), "mechanism": rup.mechanism,
                "width_km": rup.down_dip_width, "max_pga_g": float(ds.pga_g.max()),
                "max_pgv_cms": float(ds.pgv_cms.max()), "cells": int(g.size), "out": str(out)}
@@ -177,6 +250,7 @@ def scaling(
         load_reviewed_events,
     )
 
+    check_flag("magnitude", magnitude, "--magnitude")
     df = load_reviewed_events() if events is None else load_events(events)
     fits = fit_event_table(df)
     out: dict[str, Any] = {"n_events": len(df), "fits": {}, "literature": {}}

@@ -12,46 +12,99 @@ from typing import Annotated, Any
 
 import typer
 
-from geohazard.cli._common import JsonOpt, SeedOpt, console, emit_json, kv_table
-from geohazard.exceptions import InputError
+from geohazard.cli._common import JsonOpt, SeedOpt, console, emit_json, err_console, kv_table
+from geohazard.cli._landslide_hazard import check_choice, check_flag, cli_terms
+from geohazard.exceptions import InputError, ParameterError
+
+#: Library names that the messages of these commands show as flags.
+_FLAGS = {"crs=": "--crs", "tile": "--tile", "radius": "--radius", "n_folds": "--folds",
+          "block_size": "--block-size", "balance": "--balance", "n_estimators": "--trees",
+          "search_radius_m": "--search-km"}
 
 FactorOpt = Annotated[list[str], typer.Option(
     "--factor", help="NAME=RASTER; repeat. The first one defines the grid.")]
 BinsOpt = Annotated[list[str] | None, typer.Option(
     "--bins", help="NAME=K (quantile classes) or NAME=e0,e1,...; repeat.")]
-CrsOpt = Annotated[str | None, typer.Option("--crs", help="CRS for files that have none.")]
+CrsOpt = Annotated[str | None, typer.Option(
+    "--crs", help="CRS for files that have none (rasters, inventory); never assumed.")]
 
 
 def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:
         name, sep, value = item.partition("=")
-        if not sep or not name or not value:
+        if not sep or not name.strip() or not value.strip():
             raise InputError(f"{what} must look like NAME=VALUE, got {item!r}")
+        if name.strip() in out:
+            raise InputError(f"{what} {name.strip()} is given twice")
         out[name.strip()] = value.strip()
     return out
 
 
 def _load_factors(items: list[str], crs: str | None, categorical: set[str]) -> dict[str, Any]:
     from geohazard.landslide import raster as rst
+    from geohazard.landslide.checks import require_data
 
     paths = _pairs(items, "--factor")
     if not paths:
         raise InputError("give at least one --factor NAME=RASTER")
     names = list(paths)
-    ref = rst.read_raster(paths[names[0]], name=names[0], crs=crs)
-    out = {names[0]: ref}
-    for n in names[1:]:
-        da = rst.read_raster(paths[n], name=n, crs=crs)
-        out[n] = rst.align_to(da, ref, "nearest" if n in categorical else "bilinear")
+    out: dict[str, Any] = {}
+    with cli_terms(_FLAGS):
+        for n in names:
+            da = rst.read_raster(paths[n], name=n, crs=crs)
+            require_data(da, f"--factor {n}={paths[n]}")
+            if out:
+                ref = out[names[0]]
+                da = rst.align_to(da, ref, "nearest" if n in categorical else "bilinear")
+                _warn_partial(da, ref, f"--factor {n}={paths[n]}")
+            out[n] = da
     return out
 
 
+def _warn_partial(da: Any, ref: Any, what: str, min_share: float = 0.9) -> None:
+    """Say loudly when a factor covers only part of the reference factor's cells."""
+    import numpy as np
+
+    ok_ref = np.isfinite(ref.values)
+    share = float(np.isfinite(da.values)[ok_ref].mean()) if ok_ref.any() else 1.0
+    if share < min_share:
+        err_console.print(f"[bold yellow]warning:[/] {what} covers {100 * share:.0f}% of the "
+                      "grid's cells; the rest are left out of every statistic")
+
+
 def _parse_bins(text: str) -> int | list[float]:
+    import math
+
     try:
-        return int(text) if "," not in text else [float(v) for v in text.split(",")]
+        bins = int(text) if "," not in text else [float(v) for v in text.split(",")]
     except ValueError as exc:
         raise InputError(f"--bins value {text!r} is not K or e0,e1,...") from exc
+    if isinstance(bins, int):
+        check_flag("n_bins", bins, "--bins")
+    elif not all(math.isfinite(e) for e in bins) or len(bins) < 2 or any(
+            b <= a for a, b in zip(bins, bins[1:], strict=False)):
+        raise InputError(f"--bins edges {text!r} must be 2 or more finite, increasing numbers")
+    return bins
+
+
+def _bin_map(bins: list[str] | None, factor: list[str]) -> dict[str, int | list[float]]:
+    """``--bins`` per factor; a name that is no ``--factor`` is refused, not ignored."""
+    bin_map = {k: _parse_bins(v) for k, v in _pairs(bins, "--bins").items()}
+    unknown = sorted(set(bin_map) - set(_pairs(factor, "--factor")))
+    if unknown:
+        raise InputError(f"--bins names {', '.join(unknown)}, which is no --factor")
+    return bin_map
+
+
+def _products(text: str, local: tuple[str, ...]) -> list[str]:
+    wanted = [p.strip() for p in text.split(",") if p.strip()]
+    known = (*local, "twi")
+    bad = [p for p in wanted if p not in known]
+    if bad or not wanted:
+        raise ParameterError(f"--products: unknown {', '.join(bad) or '(none given)'}; "
+                             f"choose from {', '.join(known)}")
+    return wanted
 
 
 def terrain(
@@ -74,14 +127,19 @@ def terrain(
     from geohazard.landslide import hydrology as hyd
     from geohazard.landslide import raster as rst
     from geohazard.landslide import terrain as ter
+    from geohazard.landslide.checks import remove_new_dirs
 
-    wanted = [p.strip() for p in products.split(",") if p.strip()]
+    wanted = _products(products, ter.LOCAL_PRODUCTS)
+    check_flag("tile", tile, "--tile")
+    check_flag("radius", radius, "--radius")
     local = tuple(p for p in wanted if p != "twi")
     t0 = time.perf_counter()
-    paths = ter.terrain_geotiff(dem, out, local, tile=tile, radius=radius, crs=crs,
-                                progress=True) if local else {}
-    if "twi" in wanted:
-        paths["twi"] = rst.write_geotiff(hyd.twi(rst.read_raster(dem, crs=crs)), out / "twi.tif")
+    with cli_terms(_FLAGS), remove_new_dirs(out):
+        twi = hyd.twi(rst.read_raster(dem, crs=crs)) if "twi" in wanted else None  # in memory
+        paths = ter.terrain_geotiff(dem, out, local, tile=tile, radius=radius, crs=crs,
+                                    progress=True) if local else {}
+        if twi is not None:
+            paths["twi"] = rst.write_geotiff(twi, out / "twi.tif")
     secs = time.perf_counter() - t0
     stats: dict[str, Any] = {"dem": str(dem), "seconds": secs}
     for name, path in paths.items():
@@ -108,10 +166,12 @@ def fault_factors(
     from geohazard.landslide import faults as flt
     from geohazard.landslide import raster as rst
 
-    fl = flt.read_faults(faults)
-    grid = rst.read_raster(ref, crs=crs, chunks=2048)  # lazy: only the grid is used
-    paths = flt.fault_factors_geotiff(fl, grid, out, search_radius_m=search_km * 1000.0,
-                                      right_hand_rule=right_hand_rule, progress=True)
+    check_flag("search_km", search_km, "--search-km")
+    with cli_terms(_FLAGS):
+        fl = flt.read_faults(faults)
+        grid = rst.read_raster(ref, crs=crs, chunks=2048)  # lazy: only the grid is used
+        paths = flt.fault_factors_geotiff(fl, grid, out, search_radius_m=search_km * 1000.0,
+                                          right_hand_rule=right_hand_rule, progress=True)
     side = rst.read_raster(paths["side"], chunks=2048).data
     dist = rst.read_raster(paths["distance_m"], chunks=2048).data
     res = {"distance_tif": str(paths["distance_m"]), "side_tif": str(paths["side"]),
@@ -139,12 +199,13 @@ def factors(
     from geohazard.landslide import factors as fac
     from geohazard.landslide import inventory as inv
 
-    bin_map = {k: _parse_bins(v) for k, v in _pairs(bins, "--bins").items()}
+    bin_map = _bin_map(bins, factor)
     rasters = _load_factors(factor, crs, set(_pairs(factor, "--factor")) - set(bin_map))
     ref = next(iter(rasters.values()))
-    ds = inv.inventory_rasters(inv.read_inventory(inventory), ref)
-    tables = {n: fac.factor_statistics(da, ds, bins=bin_map.get(n)) for n, da in
-              rasters.items()}
+    with cli_terms(_FLAGS):
+        ds = inv.inventory_rasters(inv.read_inventory(inventory, crs=crs), ref)
+        tables = {n: fac.factor_statistics(da, ds, bins=bin_map.get(n)) for n, da in
+                  rasters.items()}
     df = pd.concat([t.assign(factor=n) for n, t in tables.items()], ignore_index=True)
     write_text_atomic(out, df.to_csv(index=False))
     console.print(kv_table("factor statistics", {
@@ -178,10 +239,13 @@ def susceptibility(
     from geohazard.landslide.pipeline import run_susceptibility
 
     cats = list(categorical or [])
+    _check_susceptibility_flags(method, cats, factor, balance, block_size, folds, trees)
+    check_flag("seed", seed, "--seed")
     rasters = _load_factors(factor, crs, set(cats))
     ref = next(iter(rasters.values()))
-    ds = inv.inventory_rasters(inv.read_inventory(inventory), ref)
-    with console.status(f"fitting {method} with blocked cross-validation"):
+    with cli_terms(_FLAGS):
+        ds = inv.inventory_rasters(inv.read_inventory(inventory, crs=crs), ref)
+    with console.status(f"fitting {method} with blocked cross-validation"), cli_terms(_FLAGS):
         res = run_susceptibility(rasters, ds["mask"].rio.write_crs(ref.rio.crs), out,
                                  method=method, categorical=cats, balance=balance,
                                  block_size=block_size, n_folds=folds, n_estimators=trees,
@@ -192,6 +256,21 @@ def susceptibility(
         "prediction-rate AUC": res["cv"]["prediction_rate"]["auc"],
         "GeoTIFF": res["susceptibility_tif"], "report": res.get("report", "-")}))
     emit_json(json_out, res)
+
+
+def _check_susceptibility_flags(method: str, cats: list[str], factor: list[str],
+                                balance: float, block_size: float | None, folds: int,
+                                trees: int) -> None:
+    from geohazard.landslide.susceptibility import METHODS
+
+    check_choice(method, METHODS, "--method")
+    unknown = sorted(set(cats) - set(_pairs(factor, "--factor")))
+    if unknown:
+        raise InputError(f"--categorical names {', '.join(unknown)}, which is no --factor")
+    check_flag("balance", balance, "--balance")
+    check_flag("block_size", block_size, "--block-size")
+    check_flag("n_folds", folds, "--folds")
+    check_flag("n_estimators", trees, "--trees")
 
 
 def register(app: typer.Typer) -> None:

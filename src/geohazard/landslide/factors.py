@@ -27,6 +27,7 @@ import xarray as xr
 
 from geohazard.exceptions import ParameterError, RasterError
 from geohazard.landslide import raster as rst
+from geohazard.landslide.checks import check_param, fmt_num, raster_label, require_data
 
 __all__ = ["class_value_map", "classify", "factor_statistics"]
 
@@ -60,11 +61,15 @@ def classify(
         out[ok] = np.searchsorted(cats, np.rint(v[ok]).astype(np.int64))
         return out, [str(c) for c in cats]
     if isinstance(bins, int | np.integer):
-        if bins < 1:
-            raise ParameterError(f"bins must be >= 1, got {bins}")
+        check_param("n_bins", bins, "bins")
+        if not ok.any():
+            raise RasterError(f"factor {raster_label(factor)}: every cell is nodata")
         edges = np.unique(np.quantile(v[ok], np.linspace(0, 1, int(bins) + 1)))
     else:
         edges = np.asarray(bins, dtype=np.float64)
+    if isinstance(bins, int | np.integer) and edges.size < 2:
+        raise ParameterError(f"factor {raster_label(factor)} is constant ({fmt_num(edges[0])}): "
+                             f"it cannot be split into {int(bins)} quantile classes")
     if edges.size < 2 or np.any(np.diff(edges) <= 0):
         raise ParameterError(f"bin edges must increase strictly, got {edges.tolist()}")
     idx = np.searchsorted(edges, v, side="right") - 1
@@ -105,6 +110,7 @@ def factor_statistics(
         raise RasterError(
             f"factor {factor.name!r} {factor.shape} and inventory {inventory['count'].shape} "
             "are not on one grid; align them with raster.align_to")
+    require_data(factor, f"factor {raster_label(factor)}")
     classes, labels = classify(factor, bins)
     keep = classes >= 0
     if valid is not None:

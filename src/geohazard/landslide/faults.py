@@ -53,6 +53,7 @@ import pandas as pd
 import xarray as xr
 
 from geohazard.exceptions import DataFileNotFoundError, ParameterError, RasterError
+from geohazard.landslide.checks import check_param, remove_new_dirs
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +261,9 @@ def read_faults(path: str | os.PathLike[str], *, layer: str | None = None,
         gdf = gpd.read_file(p, layer=layer) if layer else gpd.read_file(p)
     except Exception as exc:
         raise RasterError(f"cannot read fault file {p}: {exc}") from exc
+    if not isinstance(gdf, gpd.GeoDataFrame) or "geometry" not in gdf.columns:
+        raise RasterError(f"fault file {p} has no geometry: give fault traces as lines in a "
+                          "vector file (GeoJSON, shapefile or GeoPackage)")
     if gdf.crs is None:
         raise RasterError(f"fault file {p} has no CRS")
     kinds = set(gdf.geom_type.dropna())
@@ -446,9 +450,12 @@ def _prepare(faults: Any, ref: xr.DataArray, search_radius_m: float,
              vertical_dip_deg: float, min_sin: float, right_hand_rule: bool) -> _Prepared:
     import shapely
 
+    check_param("search_radius_m", search_radius_m)
     for col in ("mechanism", "hw_azimuth_deg", "dip_deg"):
         if col not in faults.columns:
             raise ParameterError(f"faults lack column {col!r}; read them with read_faults()")
+    if len(faults) == 0:
+        raise RasterError("the fault file holds no fault trace")
     near = _near_faults(faults, ref, search_radius_m)
     if len(near) == 0:
         raise RasterError(f"no fault within {search_radius_m:g} m of the grid")
@@ -526,6 +533,16 @@ def fault_factors_geotiff(
     dict
         Layer name to path.
     """
+    check_param("block_rows", rows)
+    prep = _prepare(faults, ref, search_radius_m, vertical_dip_deg, min_sin, right_hand_rule)
+    out = Path(out_dir)
+    with remove_new_dirs(out):
+        return _write_fault_layers(prep, ref, out, rows, progress)
+
+
+def _write_fault_layers(prep: _Prepared, ref: xr.DataArray, out: Path, rows: int,
+                        progress: bool) -> dict[str, Path]:
+    """Write the three layers band by band, each atomically."""
     import contextlib
 
     import rasterio
@@ -533,8 +550,6 @@ def fault_factors_geotiff(
 
     from geohazard.io_utils import atomic_path
 
-    prep = _prepare(faults, ref, search_radius_m, vertical_dip_deg, min_sin, right_hand_rule)
-    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ny, nx = ref.shape
     base = dict(driver="GTiff", width=nx, height=ny, count=1, crs=ref.rio.crs,

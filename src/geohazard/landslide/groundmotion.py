@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from geohazard.exceptions import ParameterError
+from geohazard.exceptions import ParameterError, RasterError
+from geohazard.landslide.checks import check_param, raster_label
 
 __all__ = [
     "GMPES",
@@ -139,10 +140,16 @@ class Rupture:
         object.__setattr__(self, "trace", trace)
         if len(trace) < 2:
             raise ParameterError("a rupture trace needs at least two (lon, lat) points")
-        if not 0.0 < self.dip <= 90.0:
-            raise ParameterError(f"dip must be in (0, 90] degrees, got {self.dip}")
-        if self.ztor < 0 or self.ztor >= self.seismogenic_depth:
-            raise ParameterError("ztor must be >= 0 and shallower than seismogenic_depth")
+        if not all(np.isfinite(v) and abs(lon) <= 180 and abs(lat) <= 90
+                   for lon, lat in trace for v in (lon, lat)):
+            raise ParameterError(f"trace points must be (lon, lat) in degrees, got {trace}")
+        for key in ("magnitude", "dip", "rake", "ztor"):
+            check_param(key, getattr(self, key))
+        if self.width is not None:
+            check_param("width", self.width)
+        if self.ztor >= self.seismogenic_depth:
+            raise ParameterError(f"ztor must be shallower than the seismogenic depth "
+                                 f"({self.seismogenic_depth:g} km), got {self.ztor:g}")
         w = self.width
         if w is None:
             w_max = (self.seismogenic_depth - self.ztor) / np.sin(np.radians(self.dip))
@@ -303,6 +310,10 @@ def scenario_shaking(
         vs = vs30_from_slope(slope_mm.values, tectonic)
     else:
         vs = np.asarray(vs30.values, dtype=np.float64)
+    if not np.isfinite(vs).any():
+        src = vs30 if vs30 is not None else slope_mm
+        raise RasterError(f"{raster_label(src)}: every cell is nodata, so no cell has a Vs30 "
+                          "(nothing to compute)")
     lon, lat = _grid_lonlat(grid)
     dist = rupture_distances(lon, lat, rup)
     out = np.full((4, *grid.shape), np.nan)

@@ -12,10 +12,10 @@ import numpy as np
 import xarray as xr
 
 from geohazard.landslide import raster as rst
+from geohazard.landslide.checks import raster_label, require_data
 from geohazard.landslide.terrain import UNITS, GridGeometry, _col, terrain_numpy
 
 __all__ = ["flow_accumulation", "twi"]
-
 
 
 def twi(dem: xr.DataArray, *, fill: bool = True, min_tan: float = 1e-3) -> xr.DataArray:
@@ -35,6 +35,7 @@ def twi(dem: xr.DataArray, *, fill: bool = True, min_tan: float = 1e-3) -> xr.Da
     xarray.DataArray
         TWI; NaN where the DEM is NaN.
     """
+    require_data(dem, f"DEM {raster_label(dem)}")
     geom = GridGeometry.from_raster(dem)
     area, dyc, dxc = _upslope_area(dem, geom, fill)
     width = np.sqrt(dyc * dxc)[:, None]

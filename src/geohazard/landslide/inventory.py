@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 __all__ = ["cell_area_m2", "inventory_rasters", "read_inventory"]
 
 
-def read_inventory(path: str | os.PathLike[str], *, layer: str | None = None) -> Any:
+def read_inventory(path: str | os.PathLike[str], *, layer: str | None = None,
+                   crs: Any = None) -> Any:
     """Read a landslide inventory (shapefile, GeoJSON, GeoPackage) of polygons or points.
 
     Parameters
@@ -44,6 +45,10 @@ def read_inventory(path: str | os.PathLike[str], *, layer: str | None = None) ->
         Vector file.
     layer
         Layer name for multi-layer files.
+    crs
+        CRS of a file that has none (never assumed otherwise). It also replaces the
+        lon/lat CRS GDAL gives a GeoJSON without ``crs`` member when the coordinates
+        cannot be longitudes and latitudes.
 
     Returns
     -------
@@ -53,7 +58,8 @@ def read_inventory(path: str | os.PathLike[str], *, layer: str | None = None) ->
     Raises
     ------
     RasterError
-        No CRS, mixed or unsupported geometry types, or no features.
+        No CRS, coordinates outside the CRS's range, mixed or unsupported geometry types,
+        or no features.
     """
     import geopandas as gpd
 
@@ -64,13 +70,45 @@ def read_inventory(path: str | os.PathLike[str], *, layer: str | None = None) ->
         gdf = gpd.read_file(p, layer=layer) if layer else gpd.read_file(p)
     except Exception as exc:
         raise RasterError(f"cannot read inventory {p}: {exc}") from exc
-    if gdf.crs is None:
-        raise RasterError(f"inventory {p} has no CRS (missing .prj?)")
+    if not isinstance(gdf, gpd.GeoDataFrame) or "geometry" not in gdf.columns:
+        raise RasterError(f"inventory {p} has no geometry: give landslide polygons or points "
+                          "in a vector file (GeoJSON, shapefile or GeoPackage)")
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
     if len(gdf) == 0:
         raise RasterError(f"inventory {p} holds no features")
+    gdf = _assign_crs(gdf, p, crs)
     _kind(gdf, str(p))
+    gdf.attrs["source"] = str(p)
     return gdf
+
+
+def _assign_crs(gdf: Any, p: Path, crs: Any) -> Any:
+    """Give the inventory its CRS; refuse to guess one."""
+    if gdf.crs is None:
+        if crs is None:
+            raise RasterError(f"inventory {p} has no CRS (missing .prj?); pass crs= to give "
+                              "the CRS of its coordinates (never assumed)")
+        return gdf.set_crs(crs)
+    if gdf.crs.is_geographic:
+        x0, y0, x1, y1 = (float(v) for v in gdf.total_bounds)
+        if min(x0, y0) < -360 or x1 > 360 or max(abs(y0), abs(y1)) > 90:
+            if crs is not None and not _is_geographic(crs):
+                log.warning("inventory %s: coordinates are not lon/lat; using crs %s", p, crs)
+                return gdf.set_crs(crs, allow_override=True)
+            raise RasterError(
+                f"inventory {p}: coordinates ({x0:.6g}..{x1:.6g}, {y0:.6g}..{y1:.6g}) are not "
+                f"longitude/latitude, but its CRS is {gdf.crs.to_string()} (a GeoJSON without "
+                "'crs' is read as lon/lat); pass crs= to give the CRS of its coordinates")
+    return gdf
+
+
+def _is_geographic(crs: Any) -> bool:
+    from pyproj import CRS
+
+    try:
+        return bool(CRS.from_user_input(crs).is_geographic)
+    except Exception as exc:  # pyproj.exceptions.CRSError
+        raise RasterError(f"crs {crs!r} is not a CRS pyproj knows: {exc}") from exc
 
 
 def _kind(gdf: Any, what: str) -> str:
@@ -128,10 +166,26 @@ def inventory_rasters(
          "mask": (("y", "x"), mask), "area_m2": (("y", "x"), cell_area_m2(ref))},
         coords={"y": ref.y, "x": ref.x},
     )
+    n_out = int(len(gdf) - count.sum())
+    _check_on_grid(len(gdf), n_out, inv, ref)
     ds.attrs["n_landslides"] = len(gdf)
-    ds.attrs["n_outside_grid"] = int(len(gdf) - count.sum())
+    ds.attrs["n_outside_grid"] = n_out
     ds.attrs["kind"] = kind
     return ds.rio.write_crs(ref.rio.crs)
+
+
+def _check_on_grid(n: int, n_out: int, inv: Any, ref: xr.DataArray) -> None:
+    """Refuse an inventory entirely off the grid; warn when part of it is."""
+    from geohazard.landslide.checks import raster_label
+
+    where = inv.attrs.get("source", "the inventory") if hasattr(inv, "attrs") else "inventory"
+    if n_out >= n:
+        raise RasterError(
+            f"{where}: none of its {n} landslides lies on the grid of {raster_label(ref)} "
+            f"({ref.rio.crs}); check the inventory's CRS ({inv.crs}) and extent")
+    if n_out > 0:
+        log.warning("%s: %d of %d landslides lie outside the grid of %s and are left out",
+                    where, n_out, n, raster_label(ref))
 
 
 def _point_counts(gdf: Any, ref: xr.DataArray, transform: Any) -> np.ndarray:

@@ -77,8 +77,10 @@ import xarray as xr
 from scipy.stats import norm
 
 from geohazard.exceptions import ParameterError
+from geohazard.landslide.checks import check_param, check_slope_values, raster_label
 
 __all__ = [
+    "DISPLACEMENT_MODELS",
     "NewmarkMaps",
     "bray_travasarou_2007",
     "bray_travasarou_2007_p_zero",
@@ -121,13 +123,13 @@ def factor_of_safety(
     -------
     numpy.ndarray
     """
+    for key, value in (("friction_deg", friction_deg), ("cohesion_kpa", cohesion_kpa),
+                       ("thickness_m", thickness_m), ("unit_weight", unit_weight),
+                       ("saturation", saturation)):
+        check_param(key, value)
     a = np.radians(np.asarray(slope_deg, dtype=np.float64))
     phi = np.tan(np.radians(np.asarray(friction_deg, dtype=np.float64)))
     m = np.asarray(saturation, dtype=np.float64)
-    if np.any((m < 0) | (m > 1)):
-        raise ParameterError("saturation must lie in [0, 1]")
-    if np.any(np.asarray(thickness_m) <= 0) or np.any(np.asarray(unit_weight) <= 0):
-        raise ParameterError("thickness_m and unit_weight must be positive")
     gt = np.asarray(unit_weight, dtype=np.float64) * np.asarray(thickness_m, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         fs = (np.asarray(cohesion_kpa, dtype=np.float64) / (gt * np.sin(a))
@@ -187,6 +189,8 @@ def jibson_2007(ac: Any, amax: Any, magnitude: float | None = None) -> np.ndarra
         Displacement in cm; 0 where ``ac >= amax`` (no sliding). Log10 standard
         deviations: 0.510 (eq. 6), 0.454 (eq. 7).
     """
+    if magnitude is not None:
+        check_param("magnitude", magnitude)
     r = _ratio(ac, amax)
     slides = (r > 0) & (r < 1)
     rr = np.where(slides, r, 0.5)
@@ -236,6 +240,8 @@ def saygili_rathje_2008(
     """
     if pgv_cms is not None and magnitude is not None:
         raise ParameterError("give either pgv_cms or magnitude to saygili_rathje_2008, not both")
+    if magnitude is not None:
+        check_param("magnitude", magnitude)
     r = _ratio(ky, pga)
     slides = (r > 0) & (r < 1)
     rr = np.where(slides, r, 0.5)
@@ -289,6 +295,7 @@ def bray_travasarou_2007(ky: Any, sa_g: Any, magnitude: float, ts: float = 0.0) 
     numpy.ndarray
         Median displacement in cm given that it is non-zero (sigma of ln D: 0.66).
     """
+    check_param("magnitude", magnitude)
     lk, ls = _bt07_args(ky, sa_g, ts)
     const = -0.22 if ts < 0.05 else -1.10
     lnd = (const - 2.83 * lk - 0.333 * lk**2 + 0.566 * lk * ls + 3.04 * ls - 0.244 * ls**2
@@ -422,6 +429,8 @@ class NewmarkMaps:
 
 _MODELS = ("jibson2007", "jibson2007_m", "saygili_rathje2008", "saygili_rathje2008_pgv",
            "bray_travasarou2007")
+#: Displacement models of :func:`newmark_maps`.
+DISPLACEMENT_MODELS = _MODELS
 
 
 def _displacement(model: str, ac: np.ndarray, pga: np.ndarray, pgv: np.ndarray | None,
@@ -484,6 +493,11 @@ def newmark_maps(
     from geohazard.landslide.raster import check_same_grid, like
 
     check_same_grid(slope_deg, pga_g, "slope and PGA")
+    if magnitude is not None:
+        check_param("magnitude", magnitude)
+    check_slope_values(slope_deg.values, "degrees", f"slope {raster_label(slope_deg)}",
+                       "the slope must be in degrees")
+    check_param("pga_g", pga_g.values, f"PGA {raster_label(pga_g)}")
     fs = factor_of_safety(slope_deg.values, _values(cohesion_kpa), _values(friction_deg),
                           thickness_m,
                           unit_weight, saturation)

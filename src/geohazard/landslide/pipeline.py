@@ -18,6 +18,7 @@ from geohazard.io_utils import write_json_atomic
 from geohazard.landslide import factors as fac
 from geohazard.landslide import raster as rst
 from geohazard.landslide import susceptibility as sus
+from geohazard.landslide.checks import check_param, remove_new_dirs, require_data
 from geohazard.rng import RNGLike, as_generator
 
 log = logging.getLogger(__name__)
@@ -97,33 +98,87 @@ def run_susceptibility(
     dict
         Summary (also written to ``summary.json``).
     """
+    if isinstance(rng, int | np.integer):
+        check_param("seed", rng)
     gen = as_generator(rng)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    _check_settings(factors, method=method, categorical=categorical, balance=balance,
+                    block_size=block_size, n_folds=n_folds, n_estimators=n_estimators,
+                    n_bins=n_bins)
     ref = next(iter(factors.values()))
     table = sus.cell_table(factors, landslide)
+    _check_table(table)
+    bs = block_size if block_size is not None else default_block_size(ref)
+    n_blocks = np.unique(sus.spatial_blocks(table["x"].to_numpy(), table["y"].to_numpy(),
+                                            bs)).size
+    if not 2 <= n_folds <= n_blocks:
+        raise ParameterError(f"n_folds={n_folds} needs 2..{n_blocks} (the number of spatial "
+                             f"blocks of side {bs:g}); lower n_folds or block_size")
     model = sus.SusceptibilityModel(method=method, categorical=tuple(categorical),
                                     balance=balance, n_estimators=n_estimators)
-    bs = block_size if block_size is not None else default_block_size(ref)
     cv = sus.blocked_cross_validation(model, table, block_size=bs, n_folds=n_folds, rng=gen)
     fitted = sus.SusceptibilityModel(**model.get_params()).set_params(
         random_state=int(gen.integers(2**31 - 1))).fit(table)
     smap = sus.predict_map(fitted, factors)
-    tif = rst.write_geotiff(smap, out / "susceptibility.tif")
     inv = inventory if inventory is not None else _inventory_from_mask(landslide)
     tables = _factor_tables(factors, inv, categorical, n_bins)
-    _write_tables(tables, out / "factors.csv")
-    summary: dict[str, Any] = {
-        "method": method, "n_cells": len(table), "n_landslide_cells": int(table.landslide.sum()),
-        "block_size": bs, "model": fitted.summary(), "cv": cv.to_dict(),
-        "susceptibility_tif": str(tif), "factors_csv": str(out / "factors.csv"),
-    }
-    if report:
-        from geohazard.report.landslide_susceptibility import write_report
+    with remove_new_dirs(out):  # everything is computed: now write, or leave nothing
+        out.mkdir(parents=True, exist_ok=True)
+        tif = rst.write_geotiff(smap, out / "susceptibility.tif")
+        _write_tables(tables, out / "factors.csv")
+        summary: dict[str, Any] = {
+            "method": method, "n_cells": len(table),
+            "n_landslide_cells": int(table.landslide.sum()), "block_size": bs,
+            "model": fitted.summary(), "cv": cv.to_dict(), "susceptibility_tif": str(tif),
+            "factors_csv": str(out / "factors.csv"),
+        }
+        if report:
+            from geohazard.report.landslide_susceptibility import write_report
 
-        summary["report"] = str(write_report(out, summary, smap, landslide, cv, tables))
-    write_json_atomic(out / "summary.json", summary)
+            summary["report"] = str(write_report(out, summary, smap, landslide, cv, tables))
+        write_json_atomic(out / "summary.json", summary)
     return summary
+
+
+def _check_settings(factors: Mapping[str, xr.DataArray], *, method: str,
+                    categorical: Sequence[str], balance: float | None,
+                    block_size: float | None, n_folds: int, n_estimators: int,
+                    n_bins: int) -> None:
+    """Refuse bad settings and empty factors before anything is computed or written."""
+    if method not in sus.METHODS:
+        raise ParameterError(f"method must be one of {sus.METHODS}, got {method!r}")
+    if not factors:
+        raise ParameterError("give at least one factor raster")
+    unknown = sorted(set(categorical) - set(factors))
+    if unknown:
+        raise ParameterError(f"categorical factor(s) {unknown} are not among the factors "
+                             f"{list(factors)}")
+    if balance is not None:
+        check_param("balance", balance)
+    if block_size is not None:
+        check_param("block_size", block_size)
+    check_param("n_folds", n_folds)
+    check_param("n_estimators", n_estimators)
+    check_param("n_bins", n_bins)
+    for name, da in factors.items():
+        what = f"factor {name} ({da.attrs.get('source', 'in memory')})"
+        require_data(da, what)
+        lo, hi = float(np.nanmin(da.values)), float(np.nanmax(da.values))
+        if lo == hi and name not in categorical:
+            raise ParameterError(f"{what} is constant ({lo:g}): it carries no information; "
+                                 "leave it out")
+
+
+def _check_table(table: Any) -> None:
+    """Refuse a cell table without both landslide and stable cells."""
+    if len(table) == 0:
+        raise ParameterError("no cell has a value in every factor (their valid cells do not "
+                             "overlap)")
+    n_ls = int(table["landslide"].sum())
+    if n_ls == 0 or n_ls == len(table):
+        raise ParameterError(f"{n_ls} of the {len(table)} cells with every factor are "
+                             "landslide cells; a susceptibility model needs both landslide "
+                             "and stable cells")
 
 
 def _inventory_from_mask(landslide: xr.DataArray) -> xr.Dataset:

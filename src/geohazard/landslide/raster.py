@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from geohazard.exceptions import DataFileNotFoundError, RasterError
+from geohazard.exceptions import DataFileNotFoundError, ParameterError, RasterError
 from geohazard.io_utils import atomic_path
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ __all__ = [
     "rasterize",
     "read_raster",
     "write_geotiff",
+    "write_geotiffs",
 ]
 
 
@@ -98,16 +99,14 @@ def read_raster(
     if not p.exists():
         raise DataFileNotFoundError(f"raster not found: {p}")
     kwargs: dict[str, Any] = {"mask_and_scale": True}
+    if isinstance(chunks, int) and not isinstance(chunks, bool) and chunks < 1:
+        raise ParameterError(f"chunks must be >= 1 cell, got {chunks}")
     if chunks is not None:
         kwargs["chunks"] = {"x": chunks, "y": chunks} if isinstance(chunks, int) else chunks
     da = _open_gdal(p, rioxarray, kwargs)
     if da is None:  # netCDF-3 grid (GMT .grd) that GDAL reads without its coordinates
         da = _open_netcdf_grid(p, chunks)
-    if "band" in da.dims:
-        nb = da.sizes["band"]
-        if not 1 <= band <= nb:
-            raise RasterError(f"{p}: band {band} requested but the file has {nb} band(s)")
-        da = da.isel(band=band - 1, drop=True)
+    da = _one_band(da, p, band, load=chunks is None)
     if da.rio.crs is None:
         if crs is None:
             raise RasterError(f"{p} has no CRS; pass crs= (e.g. 'EPSG:4326') to assign one")
@@ -118,6 +117,23 @@ def read_raster(
     if units is not None:
         da.attrs["units"] = units
     da.attrs["source"] = str(p)
+    return da
+
+
+def _one_band(da: xr.DataArray, p: Path, band: int, load: bool) -> xr.DataArray:
+    """Select 1-based ``band``; with ``load``, read it now so a corrupt file is named here."""
+    if "band" in da.dims:
+        nb = da.sizes["band"]
+        if not 1 <= band <= nb:
+            raise RasterError(f"{p}: band {band} requested but the file has {nb} band(s)")
+        da = da.isel(band=band - 1, drop=True)
+    if load:
+        try:
+            da = da.load()
+        except Exception as exc:  # rasterio raises RasterioIOError and friends (truncated)
+            from geohazard.landslide.checks import read_failure
+
+            raise RasterError(f"cannot read raster {p}: {read_failure(exc)}") from exc
     return da
 
 
@@ -279,6 +295,12 @@ def align_to(da: xr.DataArray, ref: xr.DataArray, resampling: str = "bilinear") 
     src.encoding = {}
     out = src.rio.reproject_match(ref, resampling=method)
     out = out.assign_coords(x=ref.x.values, y=ref.y.values)
+    if not bool(np.isfinite(out.values).any()) and bool(np.isfinite(src.values).any()):
+        from geohazard.landslide.checks import raster_label
+
+        raise RasterError(
+            f"{raster_label(da)} ({da.rio.crs}) does not overlap the grid of "
+            f"{raster_label(ref)} ({ref.rio.crs}): no cell left after reprojection")
     out.name = da.name
     out.attrs.update({k: v for k, v in da.attrs.items() if k in ("units", "source")})
     return out
@@ -330,6 +352,43 @@ def write_geotiff(
         out.rio.to_raster(tmp, **opts)
     log.debug("wrote %s", path)
     return Path(path)
+
+
+def write_geotiffs(layers: dict[str, xr.DataArray], folder: PathLike) -> dict[str, Path]:
+    """Write several rasters to ``folder/<name>.tif``: all of them, or none.
+
+    Each file is written atomically; when one fails, the files already written by this call
+    (that did not exist before) and the folders it created are removed.
+
+    Parameters
+    ----------
+    layers
+        File stem to raster.
+    folder
+        Output folder (created).
+
+    Returns
+    -------
+    dict
+        File stem to path.
+    """
+    from geohazard.landslide.checks import remove_new_dirs
+
+    folder = Path(folder)
+    paths = {name: folder / f"{name}.tif" for name in layers}
+    existed = {name for name, p in paths.items() if p.exists()}
+    done: list[str] = []
+    with remove_new_dirs(folder):
+        try:
+            for name, da in layers.items():
+                write_geotiff(da, paths[name])
+                done.append(name)
+        except BaseException:
+            for name in done:
+                if name not in existed:
+                    paths[name].unlink(missing_ok=True)
+            raise
+    return paths
 
 
 def rasterize(gdf: Any, ref: xr.DataArray, column: str, *, all_touched: bool = False

@@ -40,6 +40,13 @@ import xarray as xr
 
 from geohazard.exceptions import ParameterError, RasterError
 from geohazard.landslide import raster as rst
+from geohazard.landslide.checks import (
+    check_param,
+    raster_label,
+    read_failure,
+    remove_new_dirs,
+    require_data,
+)
 
 log = logging.getLogger(__name__)
 
@@ -310,6 +317,7 @@ def _local(dem: xr.DataArray, product: str, radius: int = 3) -> xr.DataArray:
     if dem.chunks is not None:  # Dask-backed: a lazy graph, one block (+ halo) at a time
         out = _lazy(dem.data, geom, product, radius)
     else:
+        require_data(dem, f"DEM {raster_label(dem)}")
         out = terrain_numpy(dem.values, geom, product, radius)
     return rst.like(dem, out, name=product, units=UNITS[product])
 
@@ -457,8 +465,7 @@ def local_relief(dem: xr.DataArray, radius: int = 3) -> xr.DataArray:
     xarray.DataArray
         Relief in the DEM's units (m).
     """
-    if radius < 1:
-        raise ParameterError(f"radius must be >= 1 cell, got {radius}")
+    check_param("radius", radius)
     return _local(dem, "relief", radius)
 
 
@@ -467,8 +474,7 @@ def local_relief(dem: xr.DataArray, radius: int = 3) -> xr.DataArray:
 
 def iter_windows(shape: tuple[int, ...], tile: int) -> Iterator[tuple[int, int, int, int]]:
     """Yield ``(r0, r1, c0, c1)`` tiles of at most ``tile x tile`` cells covering ``shape``."""
-    if tile < 1:
-        raise ParameterError(f"tile must be >= 1, got {tile}")
+    check_param("tile", tile)
     ny, nx = shape
     for r0 in range(0, ny, tile):
         for c0 in range(0, nx, tile):
@@ -521,25 +527,49 @@ def terrain_geotiff(
     """
     import rasterio
 
+    if not products:
+        raise ParameterError(f"no terrain product asked for; choose from {LOCAL_PRODUCTS}")
     for p in products:
         if p == "twi":
             raise ParameterError("twi needs global flow routing; use hydrology.twi() in memory")
         _check_product(p)
+    check_param("tile", tile)
+    check_param("radius", radius)
     dem_path = Path(dem_path)
     probe = rst.read_raster(dem_path, chunks=tile, crs=crs)
     geom = GridGeometry.from_raster(probe)
     with rasterio.Env(GDAL_CACHEMAX=int(cache_mb) * 2**20), rasterio.open(dem_path) as src:
         profile = _out_profile(src.profile, probe, tile, compress)
-        nodata = src.nodata
+        read = _DemReader(src, dem_path)
+        with remove_new_dirs(out_dir):
+            paths = _write_products(read, src.shape, geom, products, Path(out_dir), profile,
+                                    tile, radius, progress)
+    return paths
 
-        def read(a0: int, a1: int, b0: int, b1: int) -> np.ndarray:
-            w = rasterio.windows.Window(b0, a0, b1 - b0, a1 - a0)
-            block = src.read(1, window=w, masked=True).astype(np.float64)
-            return block.filled(np.nan) if nodata is not None or np.ma.is_masked(block) \
-                else np.asarray(block)
 
-        return _write_products(read, src.shape, geom, products, Path(out_dir), profile,
-                               tile, radius, progress)
+class _DemReader:
+    """Window reader of an open DEM: NaN for nodata, read errors name the file.
+
+    ``valid`` turns True once a window holding a finite cell was read.
+    """
+
+    def __init__(self, src: Any, dem_path: Path) -> None:
+        self.src, self.where, self.valid = src, str(dem_path), False
+        self.nodata = src.nodata
+
+    def __call__(self, a0: int, a1: int, b0: int, b1: int) -> np.ndarray:
+        import rasterio
+
+        w = rasterio.windows.Window(b0, a0, b1 - b0, a1 - a0)
+        try:
+            block = self.src.read(1, window=w, masked=True).astype(np.float64)
+        except Exception as exc:  # rasterio's RasterioIOError on a truncated file
+            raise RasterError(f"cannot read DEM {self.where} (rows {a0}-{a1}, columns "
+                              f"{b0}-{b1}): {read_failure(exc)}") from exc
+        out = block.filled(np.nan) if self.nodata is not None or np.ma.is_masked(block) \
+            else np.asarray(block)
+        self.valid = self.valid or bool(np.isfinite(out).any())
+        return out
 
 
 def _out_profile(profile: dict[str, Any], probe: xr.DataArray, tile: int,
@@ -598,6 +628,9 @@ def _write_products(read: Callable[..., np.ndarray], shape: tuple[int, int],
                 block = _run_block(p, geom, cached, shape, win, radius)
                 dst.write(block.astype(np.float32), 1, window=w)
             bar.advance(task)
+        if isinstance(read, _DemReader) and not read.valid:  # atomic_path drops the files
+            raise RasterError(f"DEM {read.where}: every cell is nodata "
+                              "(no elevation to work with)")
         for dst in dsts.values():
             dst.close()  # flush before atomic_path renames
     return paths

@@ -47,6 +47,12 @@ import numpy as np
 import xarray as xr
 
 from geohazard.exceptions import InputError, ParameterError, RasterError
+from geohazard.landslide.checks import (
+    check_param,
+    check_slope_values,
+    read_failure,
+    remove_new_dirs,
+)
 from geohazard.landslide.shakemap import ShakeMapGrid, read_shakemap_grid
 
 log = logging.getLogger(__name__)
@@ -54,6 +60,7 @@ PathLike = str | os.PathLike[str]
 
 __all__ = [
     "ALERT_COLOURS",
+    "SLOPE_UNITS",
     "JesseeCoefficients",
     "JesseeResult",
     "aggregate_area_km2",
@@ -69,6 +76,11 @@ __all__ = [
 ]
 
 ALERT_COLOURS = ("green", "yellow", "orange", "red")
+#: Units a slope layer may be given in (see :func:`slope_to_degrees`).
+SLOPE_UNITS = ("gradient", "degrees", "percent", "degrees*100")
+#: Largest plausible |coefficient| of the lithology and land-cover layers (the published
+#: ones lie within -3.3..2.4; class codes of GLiM and GlobCover run to 16 and 230).
+COEFFICIENT_MAX = 10.0
 #: Authalic radius of the WGS84 ellipsoid in km (equal-area cell areas).
 AUTHALIC_RADIUS_KM = 6371.0072
 
@@ -417,8 +429,12 @@ def _warp(source: Any, transform: Any, shape: tuple[int, int], method: str,
             kw["src_crs"] = source.ds.crs
         if source.ds.nodata is not None:
             kw["src_nodata"] = source.ds.nodata
-    reproject(source, out, dst_transform=transform, dst_crs="EPSG:4326",
-              dst_nodata=np.nan, resampling=Resampling[method], **kw)
+    try:
+        reproject(source, out, dst_transform=transform, dst_crs="EPSG:4326",
+                  dst_nodata=np.nan, resampling=Resampling[method], **kw)
+    except Exception as exc:  # rasterio's WarpOperationError on a truncated or corrupt file
+        name = "ShakeMap grid" if src_transform is not None else source.ds.name
+        raise RasterError(f"cannot read {name}: {read_failure(exc)}") from exc
     return out
 
 
@@ -441,7 +457,10 @@ def _compute_block(sm: ShakeMapGrid, srcs: dict[str, Any], layers: _Layers, tran
     lc = _warp(srcs["landcover"], transform, shape, "nearest")
     cti = _warp(srcs["cti"], transform, shape, "bilinear")
     cov = jessee_probability(pgv, slope, rock, cti, lc, coeffs)
-    return {"coverage": cov, "pga_g": pga, "pgv_cms": pgv}
+    counts = {k: int(np.isfinite(v).sum()) for k, v in
+              (("shakemap", pgv), ("slope", slope), ("lithology", rock), ("landcover", lc),
+               ("cti", cti))}
+    return {"coverage": cov, "pga_g": pga, "pgv_cms": pgv, "counts": counts}
 
 
 def _open_sources(layers: _Layers, stack: Any) -> dict[str, Any]:
@@ -507,24 +526,31 @@ def run_jessee2018(
     import rasterio
 
     c = coeffs or JesseeCoefficients()
+    slope_to_degrees(np.zeros(1), slope_units)  # validate units early
+    check_param("pga_threshold_g", pga_threshold_g)
+    check_param("prob_threshold", prob_threshold)
+    if block_rows is not None:
+        check_param("block_rows", block_rows)
+    out_path = Path(out) if out is not None else None
+    if block_rows is not None and out_path is None:
+        raise ParameterError("block_rows (windowed run) needs an output path `out`")
     sm = shakemap if isinstance(shakemap, ShakeMapGrid) else read_shakemap_grid(shakemap)
     for key in ("PGA", "PGV"):
         if key not in sm.fields:
             raise InputError(f"ShakeMap grid lacks the {key} field")
-    slope_to_degrees(np.zeros(1), slope_units)  # validate units early
     layers = _Layers(Path(lithology), Path(landcover), Path(slope), Path(cti), slope_units)
     win, transform, ny, nx = _base_window(layers.slope, sm)
-    out_path = Path(out) if out is not None else None
-    if block_rows is not None and out_path is None:
-        raise ParameterError("block_rows (windowed run) needs an output path `out`")
     with contextlib.ExitStack() as stack:
         if block_rows is not None:
             stack.enter_context(rasterio.Env(GDAL_CACHEMAX=int(gdal_cache_mb) * 1024 * 1024))
         srcs = _open_sources(layers, stack)
+        _check_slope_sample(srcs["slope"], win, layers)
+        if out_path is not None:
+            stack.enter_context(remove_new_dirs(out_path.parent))
         if block_rows is None:
             res = _compute_block(sm, srcs, layers, transform, (ny, nx), c)
             return _finish_memory(res, transform, ny, nx, out, c, pga_threshold_g,
-                                  prob_threshold, sm)
+                                  prob_threshold, sm, layers)
         assert out_path is not None  # checked above
         return _run_windowed(sm, srcs, layers, transform, (ny, nx), c, out_path, block_rows,
                              pga_threshold_g, prob_threshold, progress)
@@ -542,15 +568,16 @@ def _stats(hagg: float, cmax: float, n: int, transform: Any, shape: tuple[int, i
     }
 
 
-def _finish_memory(res: dict[str, np.ndarray], transform: Any, ny: int, nx: int,
+def _finish_memory(res: dict[str, Any], transform: Any, ny: int, nx: int,
                    out: PathLike | None, c: JesseeCoefficients, pga_t: float, prob_t: float,
-                   sm: ShakeMapGrid) -> JesseeResult:
+                   sm: ShakeMapGrid, layers: _Layers) -> JesseeResult:
     from geohazard.landslide.raster import from_array, write_geotiff
 
     x = transform.c + transform.a * (np.arange(nx) + 0.5)
     y = transform.f + transform.e * (np.arange(ny) + 0.5)
     area = cell_area_km2(y, transform.e, transform.a)
     cov = res["coverage"]
+    _require_outputs(res["counts"], int(np.isfinite(cov).sum()), layers)
     hagg = aggregate_area_km2(cov, area, res["pga_g"], pga_t, prob_t)
     da = from_array(cov, x, y, "EPSG:4326", name="areal_coverage", units="proportion")
     da.attrs["coefficients"] = str(asdict(c))
@@ -577,6 +604,7 @@ def _run_windowed(sm: ShakeMapGrid, srcs: dict[str, Any], layers: _Layers, trans
                "crs": "EPSG:4326", "transform": transform, "nodata": np.nan, "tiled": True,
                "blockxsize": 256, "blockysize": 256, "compress": "DEFLATE"}
     hagg, cmax, n = 0.0, -np.inf, 0
+    counts: dict[str, int] = {}
     with atomic_path(out, suffix=".tif") as tmp, rasterio.open(tmp, "w", **profile) as dst:
         for r0 in range(0, ny, block_rows):
             h = min(block_rows, ny - r0)
@@ -589,8 +617,65 @@ def _run_windowed(sm: ShakeMapGrid, srcs: dict[str, Any], layers: _Layers, trans
             if np.isfinite(cov).any():
                 cmax = max(cmax, float(np.nanmax(cov)))
             n += int(np.isfinite(cov).sum())
+            for k, v in res["counts"].items():
+                counts[k] = counts.get(k, 0) + v
             dst.write(cov.astype(np.float32), 1, window=Window(0, r0, nx, h))
             if progress is not None:
                 progress(r0 + h, ny)
+        _require_outputs(counts, n, layers)  # inside: a refused run leaves no file
     stats = _stats(hagg, cmax if n else float("nan"), n, transform, shape, pga_t, prob_t, sm)
     return JesseeResult(coverage=None, stats=stats, out=out)
+
+
+def _check_slope_sample(band: Any, win: Any, layers: _Layers, max_side: int = 512) -> None:
+    """Refuse a slope layer whose values do not fit ``slope_units`` (or that has none).
+
+    Reads the window decimated to at most ``max_side`` cells a side (bounded memory). Also
+    refuses lithology or land-cover layers holding class codes instead of coefficients.
+    """
+    check_slope_values(_sample(band.ds, win, max_side, layers.slope), layers.slope_units,
+                       f"slope raster {layers.slope}")
+    for key in ("lithology", "landcover"):
+        path = getattr(layers, key)
+        with _rasterio_open(path) as ds:
+            v = _sample(ds, None, max_side, path)
+        big = np.abs(v[np.isfinite(v)])
+        if big.size and float(big.max()) > COEFFICIENT_MAX:
+            raise RasterError(
+                f"{key} raster {path}: values up to {float(big.max()):g} look like class "
+                f"codes; the model needs the {key} coefficients (|value| <= "
+                f"{COEFFICIENT_MAX:g}), as in the USGS operational inputs")
+
+
+def _rasterio_open(path: Path) -> Any:
+    """Open a raster with rasterio; a one-line error naming the file when it cannot be."""
+    import rasterio
+
+    try:
+        return rasterio.open(path)
+    except Exception as exc:  # rasterio raises RasterioIOError and friends
+        raise RasterError(f"cannot read raster {path}: {read_failure(exc)}") from exc
+
+
+def _sample(ds: Any, win: Any, max_side: int, path: Path) -> np.ndarray:
+    """Band 1 (of window ``win``) decimated to at most ``max_side`` cells a side, NaN nodata."""
+    h, w = (int(win.height), int(win.width)) if win is not None else (ds.height, ds.width)
+    try:
+        v = ds.read(1, window=win, out_shape=(min(h, max_side), min(w, max_side)),
+                    masked=True)
+    except Exception as exc:  # rasterio raises RasterioIOError and friends
+        raise RasterError(f"cannot read raster {path}: {read_failure(exc)}") from exc
+    return np.ma.filled(v.astype(np.float64), np.nan)
+
+
+def _require_outputs(counts: dict[str, int], n_out: int, layers: _Layers) -> None:
+    """Refuse a run in which no cell has every input: it would report alert green, 0 km2."""
+    if n_out > 0:
+        return
+    empty = [k for k, v in counts.items() if v == 0]
+    paths = {"slope": layers.slope, "lithology": layers.lithology,
+             "landcover": layers.landcover, "cti": layers.cti, "shakemap": "ShakeMap grid"}
+    what = ", ".join(str(paths[k]) if k == "shakemap" else f"{k} raster {paths[k]}"
+                     for k in empty) if empty else (
+        "the inputs together (their valid cells do not overlap)")
+    raise RasterError(f"no cell of the ShakeMap area has every model input: no data in {what}")
