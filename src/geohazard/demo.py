@@ -158,8 +158,9 @@ def _prospective(ctx: DemoContext, models: dict[str, Any], t0: Any) -> dict[str,
 def step_das(ctx: DemoContext) -> dict[str, Any]:
     """Simulate a small storm on a fiber, analyse it and check against the truth."""
     from geohazard.das.demo import run_demo as das_demo
+    from geohazard.report.das import render_analysis
 
-    res = das_demo(ctx.out_dir / "das", ctx.seed)
+    res = das_demo(ctx.out_dir / "das", ctx.seed, render=render_analysis)
     ctx.report.heading("DAS storm noise")
     ctx.report.key_values(_flat("", res))
     return res

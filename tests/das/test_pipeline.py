@@ -1,6 +1,7 @@
 """End to end on a synthetic storm: the analysis must find the truth."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -8,6 +9,7 @@ import pytest
 
 from geohazard.das.pipeline import AnalysisConfig, analyze
 from geohazard.das.synthetic import StormConfig, preset, simulate_storms
+from geohazard.report.das import render_analysis
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +22,8 @@ def sim(tmp_path_factory):
 def result(sim):
     cfg = AnalysisConfig(window_s=10.0, spacing_m=2.0, figures=True, report=True)
     return analyze(sim.weather_csv.parent / "das", sim.weather_csv,
-                   sim.weather_csv.parent / "analysis", geometry_path=sim.geometry_csv, cfg=cfg)
+                   sim.weather_csv.parent / "analysis", geometry_path=sim.geometry_csv, cfg=cfg,
+                   render=render_analysis)
 
 
 def test_synthetic_files_have_foresee_layout(sim):
@@ -125,7 +128,8 @@ def test_outputs_written_and_rerun_resumes(result, sim):
 def test_demo_preset_runs_quickly(tmp_path):
     from geohazard.das.demo import run_demo
 
-    summary = run_demo(tmp_path, rng=5)
+    summary = run_demo(tmp_path, rng=5, render=render_analysis)
+    assert Path(summary["report"]).exists()
     assert summary["max_wind_slope_rel_error"] < 0.10
     assert set(summary["true_pole_centres"]) <= set(summary["found_pole_channels"])
     assert set(summary["true_drain_centres"]) <= set(summary["found_drain_channels"])

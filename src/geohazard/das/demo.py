@@ -8,12 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from geohazard.das.pipeline import AnalysisConfig, analyze
+from geohazard.das.pipeline import AnalysisConfig, Renderer, analyze
 from geohazard.das.synthetic import preset, simulate_storms
 from geohazard.rng import RNGLike
 
 
-def run_demo(out_dir: Path, rng: RNGLike = None) -> dict[str, Any]:
+def run_demo(out_dir: Path, rng: RNGLike = None, render: Renderer | None = None
+             ) -> dict[str, Any]:
     """Simulate a tiny storm, analyse it and compare with the truth.
 
     Parameters
@@ -22,6 +23,9 @@ def run_demo(out_dir: Path, rng: RNGLike = None) -> dict[str, Any]:
         Directory for the synthetic files (``sim/``) and the analysis (``analysis/``).
     rng
         Random generator or seed.
+    render
+        Figures and report writer handed to :func:`~geohazard.das.pipeline.analyze`
+        (e.g. :func:`geohazard.report.das.render_analysis`); None writes tables only.
 
     Returns
     -------
@@ -36,7 +40,7 @@ def run_demo(out_dir: Path, rng: RNGLike = None) -> dict[str, Any]:
     acfg = AnalysisConfig(window_s=cfg.window_s, spacing_m=cfg.spacing_m, figures=True,
                           report=True)
     res = analyze(out / "sim" / "das", sim.weather_csv, out / "analysis",
-                  geometry_path=sim.geometry_csv, cfg=acfg)
+                  geometry_path=sim.geometry_csv, cfg=acfg, render=render)
     truth = sim.truth
     slopes = np.asarray(truth["wind_slope_rms_0.5-8Hz"])
     pole_ch = sorted(c for p in truth["poles"] for c in p["channels"])

@@ -38,11 +38,9 @@ the same numbers from an in-memory DASCore patch or any DASCore spool.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +49,17 @@ import pandas as pd
 import scipy.fft as sp_fft
 
 from geohazard.das.io import NS, DASFile, SliceReader, channel_table, scan_path
+from geohazard.das.store import EnergyStore, file_identities
 from geohazard.exceptions import DASError, ParameterError
-from geohazard.io_utils import atomic_path, write_json_atomic
+
+__all__ = ["DEFAULT_BANDS", "EnergyConfig", "EnergyStore", "band_energy", "band_label",
+           "compute_band_energy", "parse_bands", "resolve_bands", "validate_bands"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BANDS: tuple[tuple[float, float], ...] = ((0.5, 8.0), (2.0, 8.0), (8.0, 125.0))
 CHANNEL_BLOCK = 256  # channels transformed at a time: bounds the FFT buffers
+NYQUIST_TOLERANCE = 1e-4  # relative: interrogator clocks are off nominal by ppm
 
 
 def band_label(band: tuple[float, float]) -> str:
@@ -78,16 +80,73 @@ def parse_bands(text: str) -> tuple[tuple[float, float], ...]:
 
 
 def validate_bands(bands: Iterable[Sequence[float]]) -> tuple[tuple[float, float], ...]:
-    """Check each band is ``0 <= lo < hi``; return them as tuples."""
+    """Check each band is finite with ``0 <= lo < hi``; return them as tuples."""
     out = []
     for band in bands:
-        lo, hi = float(band[0]), float(band[1])
-        if not (0 <= lo < hi):
-            raise ParameterError(f"band {lo:g}-{hi:g} Hz: need 0 <= low < high")
+        try:
+            lo, hi = float(band[0]), float(band[1])
+        except (TypeError, ValueError, IndexError):
+            raise ParameterError(f"band {band!r} (--bands): expected (low, high) in Hz"
+                                 ) from None
+        if not (0 <= lo < hi < np.inf):
+            raise ParameterError(f"band {lo:g}-{hi:g} Hz (--bands): need 0 <= low < high, "
+                                 "both finite")
         out.append((lo, hi))
     if not out:
-        raise ParameterError("at least one frequency band is required")
+        raise ParameterError("at least one frequency band is required (--bands)")
+    if len({band_label(b) for b in out}) < len(out):
+        raise ParameterError(f"--bands: a band is given twice in {[band_label(b) for b in out]}")
     return tuple(out)
+
+
+def resolve_bands(bands: Iterable[Sequence[float]], fs: float, window_s: float | None = None,
+                  clip: bool = False) -> tuple[tuple[float, float], ...]:
+    """Bands checked against data sampled at ``fs``: never silently past Nyquist.
+
+    Parameters
+    ----------
+    bands
+        Frequency bands ``(lo, hi)`` in Hz.
+    fs
+        Sampling rate of the data, Hz.
+    window_s
+        Window length, s: when given, each band must hold at least one frequency bin.
+    clip
+        Clip bands reaching above the Nyquist frequency to it (the default bands); the
+        returned bands, and so every label, show the clipped edge (``8-50Hz``).
+        Otherwise such a band (a user's ``--bands``) is refused.
+
+    Returns
+    -------
+    tuple of (float, float)
+    """
+    nyq = fs / 2
+    out = []
+    for lo, hi in validate_bands(bands):
+        label = band_label((lo, hi))
+        if lo >= nyq:
+            raise ParameterError(f"band {label} (--bands) starts at or above the Nyquist "
+                                 f"frequency {nyq:g} Hz of data sampled at {fs:g} Hz")
+        if hi > nyq * (1 + NYQUIST_TOLERANCE):
+            if not clip:
+                raise ParameterError(f"band {label} (--bands) reaches above the Nyquist "
+                                     f"frequency {nyq:g} Hz of data sampled at {fs:g} Hz; "
+                                     f"use at most {lo:g}-{nyq:g}")
+            hi = float(f"{nyq:.6g}")  # as labelled; within the tolerance of Nyquist
+            log.info("band %s clipped to %s at the Nyquist frequency", label,
+                     band_label((lo, hi)))
+        out.append((lo, hi))
+    if window_s is not None:
+        n = int(round(window_s * fs))
+        if n < 2:
+            raise ParameterError(f"--window {window_s:g} s holds {n} sample(s) at {fs:g} Hz; "
+                                 "need at least 2")
+        for band in out:
+            try:
+                _band_bins(n, fs, band)
+            except ParameterError as exc:
+                raise ParameterError(f"{exc} (--window/--bands)") from None
+    return validate_bands(out)
 
 
 def _band_bins(n: int, fs: float, band: tuple[float, float]) -> tuple[int, int]:
@@ -262,12 +321,18 @@ class EnergyConfig:
 
     def __post_init__(self) -> None:
         validate_bands(self.bands)
-        if not self.window_s > 0:
-            raise ParameterError(f"window_s must be positive, got {self.window_s}")
+        if not 0 < self.window_s < np.inf:
+            raise ParameterError(f"window_s (--window) must be positive and finite, got "
+                                 f"{self.window_s}")
         if not 0 < self.min_coverage <= 1:
             raise ParameterError(f"min_coverage must be in (0, 1], got {self.min_coverage}")
         if self.chunk_windows < 1:
             raise ParameterError(f"chunk_windows must be >= 1, got {self.chunk_windows}")
+        if self.workers < 1:
+            raise ParameterError(f"workers (--fft-threads) must be >= 1, got {self.workers}")
+        if self.channels is not None and not 0 <= self.channels[0] < self.channels[1]:
+            raise ParameterError(f"channels must be (first, stop) with 0 <= first < stop, "
+                                 f"got {self.channels}")
 
     @property
     def window_ns(self) -> int:
@@ -293,90 +358,6 @@ def _store_meta(cfg: EnergyConfig, files: list[DASFile], strain: bool) -> dict[s
         "distance_m": chans["distance_m"].tolist(),
         "files": [str(f.path) for f in files][:1000],
     }
-
-
-class EnergyStore:
-    """Directory of Parquet part files holding finished windows (see module notes)."""
-
-    def __init__(self, out_dir: str | Path) -> None:
-        self.dir = Path(out_dir)
-        self.parts = self.dir / "parts"
-
-    def check_or_init(self, meta: dict[str, Any]) -> None:
-        """Create the store, or check that it was made with the same settings."""
-        meta_path = self.dir / "store.json"
-        if meta_path.exists():
-            old = json.loads(meta_path.read_text())
-            for key in ("bands", "window_s", "min_coverage", "channels", "fs", "n_channel"):
-                if json.dumps(old.get(key)) != json.dumps(meta.get(key)):
-                    raise DASError(f"{self.dir}: energy store was made with {key}="
-                                   f"{old.get(key)}, not {meta.get(key)}; use another output")
-        else:
-            self.parts.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(meta_path, meta)
-
-    def meta(self) -> dict[str, Any]:
-        """Settings and channel table the store was made with."""
-        return json.loads((self.dir / "store.json").read_text())
-
-    def finished(self) -> set[int]:
-        """Window start times (ns) already written."""
-        done: set[int] = set()
-        for part in sorted(self.parts.glob("part-*.parquet")):
-            t = pd.read_parquet(part, columns=["time"])["time"]
-            done.update(np.unique(t.to_numpy("datetime64[ns]").astype(np.int64)).tolist())
-        return done
-
-    def write_part(self, table: pd.DataFrame) -> Path:
-        """Write one chunk's windows atomically; the name is unique to its windows."""
-        t = table["time"].to_numpy("datetime64[ns]").astype(np.int64)
-        key = hashlib.sha1(np.unique(t).tobytes()).hexdigest()[:10]
-        path = self.parts / f"part-{t.min():020d}-{key}.parquet"
-        with atomic_path(path) as tmp:
-            table.to_parquet(tmp, index=False)
-        return path
-
-    def to_array(self, bands: Sequence[tuple[float, float]], dtype: Any = np.float32) -> Any:
-        """All finished windows as an ``xarray.DataArray`` (band, time, channel).
-
-        Parts are read one at a time into the array, so memory is the array itself
-        (float32 by default) rather than a long table.
-        """
-        import xarray as xr
-
-        parts = sorted(self.parts.glob("part-*.parquet"))
-        if not parts:
-            raise DASError(f"{self.dir}: no band-energy windows were computed")
-        times = np.array(sorted(self.finished()), dtype=np.int64)
-        labels = [band_label(b) for b in bands]
-        chans = np.sort(pd.read_parquet(parts[0], columns=["channel"])["channel"].unique())
-        data = np.full((len(labels), times.size, chans.size), np.nan, dtype=dtype)
-        rows = 0
-        for part in parts:
-            df = pd.read_parquet(part)
-            ti = np.searchsorted(times, df["time"].to_numpy("datetime64[ns]").astype(np.int64))
-            ci = np.searchsorted(chans, df["channel"].to_numpy())
-            for i, lab in enumerate(labels):
-                data[i, ti, ci] = df[lab].to_numpy()
-            rows += len(df)
-        if rows != times.size * chans.size:
-            raise DASError(f"{self.dir}: {rows} rows in part files for {times.size} windows "
-                           f"x {chans.size} channels (duplicated or missing rows)")
-        return xr.DataArray(
-            data, dims=("band", "time", "channel"),
-            coords={"band": labels, "time": times.astype("datetime64[ns]"), "channel": chans},
-            attrs={"long_name": "band energy (mean squared strain rate)"},
-        )
-
-    def load(self) -> pd.DataFrame:
-        """All finished windows as one long table sorted by time and channel."""
-        parts = sorted(self.parts.glob("part-*.parquet"))
-        if not parts:
-            raise DASError(f"{self.dir}: no band-energy windows were computed")
-        df = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-        if df.duplicated(["time", "channel"]).any():
-            raise DASError(f"{self.dir}: duplicated windows in part files")
-        return df.sort_values(["time", "channel"], ignore_index=True)
 
 
 # ------------------------------------------------------------------ chunk worker
@@ -478,6 +459,10 @@ def patch_band_energy(patch: Any, cfg: EnergyConfig | None = None,
     if times.size < 2:
         raise DASError("patch holds fewer than 2 time samples")
     dt = float(np.median(np.diff(times)))
+    if not dt > 0:
+        raise DASError("patch times are not increasing")
+    cfg = replace(cfg, bands=resolve_bands(cfg.bands, 1e9 / dt, cfg.window_s,
+                                           clip=cfg.bands == DEFAULT_BANDS))
     if strain is None:
         strain = str(p.attrs.data_type or "").lower() == "strain"
     data = np.asarray(p.data)
@@ -570,14 +555,28 @@ def compute_band_energy(
     Returns
     -------
     EnergyStore
+        Its ``meta()["bands"]`` are the bands computed: the default bands clipped at
+        the Nyquist frequency (labels show the clipped edge); other bands reaching
+        past it are refused.  Windows touched by input files that changed since the
+        store was written (size, mtime, header hash, sampling, channels) are recomputed.
     """
     cfg = cfg or EnergyConfig()
     files = scan_path(source) if not isinstance(source, list) else source
+    if not files:
+        raise DASError("no DAS files to process")
+    if engine not in ("serial", "dask"):
+        raise ParameterError(f"--engine must be 'serial' or 'dask', got {engine!r}")
+    if int(n_workers) < 1:
+        raise ParameterError(f"--workers must be >= 1, got {n_workers}")
     first = files[0]
+    cfg = replace(cfg, bands=resolve_bands(cfg.bands, first.fs, cfg.window_s,
+                                           clip=cfg.bands == DEFAULT_BANDS))
     if strain is None:
         strain = first.data_type.lower() == "strain"
+    identities = file_identities(files)  # read before the first write
     store = EnergyStore(out_dir)
     store.check_or_init(_store_meta(cfg, files, strain))
+    store.sync_files(identities, cfg.window_ns)
     done = store.finished()
     todo = [t for t in plan_windows(files, cfg) if t not in done]
     if not final and todo:
@@ -588,8 +587,6 @@ def compute_band_energy(
     log.info("%d windows to compute (%d already done) in %d chunks", len(todo), len(done),
              len(chunks))
     runner = _run_dask if engine == "dask" else _run_serial
-    if engine not in ("serial", "dask"):
-        raise ParameterError(f"engine must be 'serial' or 'dask', got {engine!r}")
     runner(files, chunks, cfg, store, strain, progress, n_workers)
     return store
 

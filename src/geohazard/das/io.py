@@ -180,10 +180,18 @@ def scan_file(path: str | Path) -> list[DASFile]:
     -------
     list of DASFile
         Usually one entry; several when a file holds several patches.
+
+    Raises
+    ------
+    DASError
+        The file is unreadable or is not DAS data that DASCore or the FORESEE reader
+        recognises (an unknown HDF5 layout is an error, never an empty result).
     """
     p = Path(path)
     if not p.exists():
         raise DataFileNotFoundError(f"{p}: DAS file not found")
+    if p.is_dir():
+        raise DASError(f"{p}: is a directory; scan it with scan_path")
     if p.suffix.lower() in (".h5", ".hdf5", ".hdf"):
         import h5py
 
@@ -194,26 +202,53 @@ def scan_file(path: str | Path) -> list[DASFile]:
             raise DASError(f"{p}: not a readable HDF5 file ({exc})") from None
         if foresee:
             return [_scan_foresee(p)]
-    return _scan_dascore(p)
+    infos = _scan_dascore(p)
+    if not infos:
+        raise DASError(f"{p}: not a DAS file (neither DASCore nor the FORESEE reader "
+                       "recognises its layout)")
+    return infos
 
 
-def scan_path(path: str | Path) -> list[DASFile]:
+def scan_path(path: str | Path, skip_unknown: bool = False) -> list[DASFile]:
     """Describe one file or every DAS file under a directory, sorted by start time.
 
-    Raises :class:`DASError` if files overlap in time (samples would be counted twice),
-    or disagree on sampling rate or channel count.
+    Parameters
+    ----------
+    path
+        A DAS file or a directory searched recursively for :data:`DAS_SUFFIXES`.
+    skip_unknown
+        In a directory, skip files that are not readable DAS data with a warning
+        naming each (CLI ``--skip-unknown``); by default such a file is an error, so
+        data are never left out without a word.
+
+    Raises
+    ------
+    DASError
+        Unreadable or unrecognised files (unless skipped), files that overlap in time
+        (samples would be counted twice), or that disagree on sampling rate or
+        channel count.
     """
     p = Path(path)
     if not p.exists():
         raise DataFileNotFoundError(f"{p}: DAS file or directory not found")
-    if p.is_dir():
+    if not p.is_dir():
+        infos = scan_file(p)
+    else:
         files = sorted(f for f in p.rglob("*") if f.is_file()
                        and f.suffix.lower() in DAS_SUFFIXES and not f.name.startswith("."))
         if not files:
             raise DASError(f"{p}: no DAS files ({', '.join(DAS_SUFFIXES)}) in directory")
-    else:
-        files = [p]
-    infos = [info for f in files for info in scan_file(f)]
+        infos = []
+        for f in files:
+            try:
+                infos.extend(scan_file(f))
+            except DASError as exc:
+                if not skip_unknown:
+                    raise DASError(f"{exc} (pass --skip-unknown to leave such files out)"
+                                   ) from None
+                log.warning("skipping %s: %s", f, exc)
+        if not infos:
+            raise DASError(f"{p}: none of the {len(files)} files is readable DAS data")
     infos.sort(key=lambda f: f.t0_ns)
     check_consistent(infos)
     return infos

@@ -10,7 +10,9 @@ Steps (each a library function usable on its own):
    storm event), event slope against rain volume;
 5. pole and drain candidates are grouped into sources and mapped;
 6. resonance peaks of the pole channels are tracked against wind;
-7. tables (Parquet + CSV), figures, ``report.html`` and ``summary.json`` are written.
+7. tables (Parquet + CSV) and ``summary.json`` are written; figures and ``report.html``
+   by a ``render`` callable handed in from above (this package never draws:
+   :func:`geohazard.report.das.render_analysis` is the standard one).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, field_validator, model_validator
 
 from geohazard.config import RunConfig
 from geohazard.das import regression as rg
@@ -32,50 +35,78 @@ from geohazard.das.energy import (
     EnergyConfig,
     band_label,
     compute_band_energy,
+    resolve_bands,
     to_db,
+    validate_bands,
 )
 from geohazard.das.io import DASFile, channel_table, read_geometry, scan_path
 from geohazard.das.sources import find_sources
 from geohazard.das.spectra import resonance_summary, resonance_tracks, window_psd
 from geohazard.das.weather import WeatherColumns, read_weather, resample_to_windows
-from geohazard.exceptions import DASError
+from geohazard.exceptions import DASError, ParameterError
 from geohazard.io_utils import atomic_path, write_json_atomic
 
 log = logging.getLogger(__name__)
 
 
+_POS = {"gt": 0, "allow_inf_nan": False}
+_NONNEG = {"ge": 0, "allow_inf_nan": False}
+
+
 class AnalysisConfig(RunConfig):
-    """Settings of :func:`analyze` (loadable from YAML/TOML; CLI flags override)."""
+    """Settings of :func:`analyze` (loadable from YAML/TOML; CLI flags override).
+
+    Every value is checked against its physical range when the config is made (a
+    :class:`~geohazard.exceptions.InputError` names the key); the bands are checked
+    against the data's Nyquist frequency when the files are known.
+    """
 
     bands: tuple[tuple[float, float], ...] = DEFAULT_BANDS
-    window_s: float = 60.0
-    min_coverage: float = 0.9
-    chunk_windows: int = 10
-    spacing_m: float | None = None
-    channel_offset: int = 0
-    wind_band: int = 0
-    drain_band: int = 1
-    broadband_band: int = 2
+    window_s: float = Field(60.0, **_POS)
+    min_coverage: float = Field(0.9, gt=0, le=1)
+    chunk_windows: int = Field(10, ge=1)
+    spacing_m: float | None = Field(None, **_POS)
+    channel_offset: int = Field(0, ge=0)
+    wind_band: int = Field(0, ge=0)
+    drain_band: int = Field(1, ge=0)
+    broadband_band: int = Field(2, ge=0)
     wind_response: Literal["energy", "rms", "db"] = "rms"
     rain_response: Literal["energy", "rms", "db"] = "energy"
     robust: bool = False
-    wind_threshold_mps: float = 5.0
-    rain_threshold_mmph: float = 0.1
-    heavy_threshold_mmph: float = 7.6
-    dry_buffer_s: float = 0.0
-    event_gap_s: float | None = None
-    min_event_windows: int = 3
-    z_min: float = 4.0
-    r2_min: float = 0.5
-    max_gap: int = 1
+    wind_threshold_mps: float = Field(5.0, **_POS)
+    rain_threshold_mmph: float = Field(0.1, **_POS)
+    heavy_threshold_mmph: float = Field(7.6, **_POS)
+    dry_buffer_s: float = Field(0.0, **_NONNEG)
+    event_gap_s: float | None = Field(None, **_POS)
+    min_event_windows: int = Field(3, ge=1)
+    z_min: float = Field(4.0, **_POS)
+    r2_min: float = Field(0.5, ge=0, le=1)
+    max_gap: int = Field(1, ge=0)
     engine: Literal["serial", "dask"] = "serial"
-    n_workers: int = 2
-    fft_workers: int = 1
-    resonance_windows: int = 120
+    n_workers: int = Field(2, ge=1)
+    fft_workers: int = Field(1, ge=1)
+    resonance_windows: int = Field(120, ge=1)
     live: bool = False
+    skip_unknown: bool = False
     db: bool = False
-    figures: bool = True
-    report: bool = True
+    figures: bool = True  # asks ``render`` for figures
+    report: bool = True  # asks ``render`` for report.html
+
+    @field_validator("bands")
+    @classmethod
+    def _check_bands(cls, value: tuple[tuple[float, float], ...]
+                     ) -> tuple[tuple[float, float], ...]:
+        try:
+            return validate_bands(value)
+        except ParameterError as exc:
+            raise ValueError(str(exc)) from None
+
+    @model_validator(mode="after")
+    def _check_thresholds(self) -> AnalysisConfig:
+        if self.heavy_threshold_mmph < self.rain_threshold_mmph:
+            raise ValueError(f"heavy_threshold_mmph {self.heavy_threshold_mmph:g} is below "
+                             f"rain_threshold_mmph {self.rain_threshold_mmph:g}")
+        return self
 
     def energy_config(self) -> EnergyConfig:
         """The band-energy part of the settings."""
@@ -87,6 +118,9 @@ class AnalysisConfig(RunConfig):
         """Window classification thresholds."""
         return rg.Thresholds(self.wind_threshold_mps, self.rain_threshold_mmph,
                              self.heavy_threshold_mmph, self.dry_buffer_s)
+
+
+Renderer = Callable[["AnalysisResult", AnalysisConfig], dict[str, Any]]
 
 
 @dataclass
@@ -112,8 +146,68 @@ class AnalysisResult:
 def _band(cfg: AnalysisConfig, index: int) -> str:
     """Label of band ``index``; indices past the last band fall back to the last one."""
     if index < 0:
-        raise DASError(f"band index {index} must be >= 0")
+        raise ParameterError(f"band index {index} must be >= 0")
     return band_label(cfg.bands[min(index, len(cfg.bands) - 1)])
+
+
+def prepare(path: str | Path, weather_path: str | Path | pd.DataFrame, out_dir: str | Path,
+            geometry_path: str | Path | None = None, cfg: AnalysisConfig | None = None,
+            weather_format: str = "auto", weather_columns: WeatherColumns | None = None,
+            ) -> tuple[list[DASFile], AnalysisConfig, pd.DataFrame, pd.DataFrame]:
+    """Read and check every input of :func:`analyze`; nothing is written.
+
+    Returns the scanned files, the settings with bands resolved against the data's
+    Nyquist frequency (the default bands clipped to it, labelled as clipped; other
+    bands past it refused), the channel table and the weather table.
+
+    Raises
+    ------
+    InputError
+        Any invalid file, setting or combination (weather not overlapping the data,
+        geometry missing the data channels, bands past Nyquist, an output path that is
+        a file).
+    """
+    cfg = cfg or AnalysisConfig()
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise DASError(f"{out}: --out must be a directory, but it is a file")
+    files = scan_path(path, skip_unknown=cfg.skip_unknown)
+    first = files[0]
+    bands = resolve_bands(cfg.bands, first.fs, cfg.window_s,
+                          clip="bands" not in cfg.model_fields_set)
+    cfg = cfg.model_copy(update={"bands": bands})
+    if any(i >= len(bands) for i in (cfg.wind_band, cfg.drain_band, cfg.broadband_band)):
+        log.warning("only %d band(s): wind, drain and broadband fits fall back to band %s",
+                    len(bands), band_label(bands[-1]))
+    geometry = read_geometry(geometry_path) if geometry_path else None
+    chans = channel_table(first.n_channel, first.distance, cfg.spacing_m, geometry,
+                          cfg.channel_offset)
+    weather = weather_path if isinstance(weather_path, pd.DataFrame) else \
+        read_weather(weather_path, weather_format, weather_columns)
+    _check_overlap(weather, files, weather_path)
+    return files, cfg, chans, weather
+
+
+def _check_overlap(weather: pd.DataFrame, files: list[DASFile], source: Any) -> None:
+    """Refuse weather that does not cover any of the DAS data (e.g. a wrong time zone)."""
+    name = "weather table" if isinstance(source, pd.DataFrame) else str(source)
+    missing = [c for c in ("interval_s", "wind_mps", "rain_mmph") if c not in weather]
+    if missing or not isinstance(weather.index, pd.DatetimeIndex):
+        what = ", ".join(missing) if missing else "a time index"
+        raise DASError(f"{name}: not a standard weather table (missing {what}; see "
+                       "geohazard.das.weather)")
+    if weather.empty:
+        raise DASError(f"{name}: weather table holds no rows")
+    end = weather.index.as_unit("ns").asi8
+    beg = end - (weather["interval_s"].to_numpy(float) * 1e9).astype(np.int64)
+    d0, d1 = files[0].t0_ns, max(f.t_end_ns for f in files)
+    if beg.min() >= d1 or end.max() <= d0:
+        fmt = "%Y-%m-%d %H:%M:%S"
+        raise DASError(
+            f"{name}: weather covers {pd.Timestamp(int(beg.min())).strftime(fmt)} to "
+            f"{pd.Timestamp(int(end.max())).strftime(fmt)} UTC, the DAS data "
+            f"{pd.Timestamp(int(d0)).strftime(fmt)} to {pd.Timestamp(int(d1)).strftime(fmt)}"
+            " UTC: no overlap (check the files and --timezone)")
 
 
 def _fit_table(fit: pd.DataFrame, channels: pd.DataFrame, band: str, resp: str,
@@ -197,7 +291,8 @@ def _calm_windy_spectra(files: list[DASFile], res: AnalysisResult, window_s: flo
 def analyze(path: str | Path, weather_path: str | Path | pd.DataFrame, out_dir: str | Path,
             geometry_path: str | Path | None = None, cfg: AnalysisConfig | None = None,
             weather_format: str = "auto", weather_columns: WeatherColumns | None = None,
-            progress: Callable[[int, int], None] | None = None) -> AnalysisResult:
+            progress: Callable[[int, int], None] | None = None,
+            render: Renderer | None = None) -> AnalysisResult:
     """Run the whole storm-noise analysis and write its outputs to ``out_dir``.
 
     Parameters
@@ -217,21 +312,22 @@ def analyze(path: str | Path, weather_path: str | Path | pd.DataFrame, out_dir: 
         See :func:`geohazard.das.weather.read_weather`.
     progress
         Band-energy progress callback ``(done_chunks, total_chunks)``.
+    render
+        Draws figures and writes the report (``cfg.figures``, ``cfg.report``), e.g.
+        :func:`geohazard.report.das.render_analysis`; returns entries for the summary.
+        None writes tables and ``summary.json`` only.
+
+    Every input is read and checked (:func:`prepare`) before anything is written.
     """
-    cfg = cfg or AnalysisConfig()
     out = Path(out_dir)
     tick = time.perf_counter()
-    files = scan_path(path)
+    files, cfg, chans, weather = prepare(path, weather_path, out, geometry_path, cfg,
+                                         weather_format, weather_columns)
     store = compute_band_energy(files, out / "energy", cfg.energy_config(), engine=cfg.engine,
                                 n_workers=cfg.n_workers, progress=progress, final=not cfg.live)
     t_energy = time.perf_counter() - tick
     energy = store.to_array(cfg.bands)
-    geometry = read_geometry(geometry_path) if geometry_path else None
-    chans = channel_table(files[0].n_channel, files[0].distance, cfg.spacing_m, geometry,
-                          cfg.channel_offset)
     chans = chans.loc[chans["channel"].isin(energy.channel.values)].reset_index(drop=True)
-    weather = weather_path if isinstance(weather_path, pd.DataFrame) else \
-        read_weather(weather_path, weather_format, weather_columns)
     wx = rg.classify_windows(
         resample_to_windows(weather, energy.time.values, cfg.window_s), cfg.thresholds())
     if int(wx["dry"].sum()) < 3:
@@ -249,7 +345,7 @@ def analyze(path: str | Path, weather_path: str | Path | pd.DataFrame, out_dir: 
         result.resonance_fits = resonance_summary(result.resonances)
         result.spectra = _calm_windy_spectra(files, result, cfg.window_s)
     result.summary = summarize(result, files, cfg, t_energy)
-    write_outputs(result, cfg)
+    write_outputs(result, cfg, render)
     return result
 
 
@@ -301,8 +397,9 @@ def _write_table(df: pd.DataFrame, path: Path) -> None:
         df.to_csv(tmp, index=not isinstance(df.index, pd.RangeIndex))
 
 
-def write_outputs(res: AnalysisResult, cfg: AnalysisConfig) -> None:
-    """Write tables, the dB energy table (optional), figures, report and summary."""
+def write_outputs(res: AnalysisResult, cfg: AnalysisConfig,
+                  render: Renderer | None = None) -> None:
+    """Write tables, the dB energy table, figures and report (via ``render``), summary."""
     tables = res.out_dir / "tables"
     for name in ("channels", "windows", "wind_fits", "rain_fits", "events", "event_fits",
                  "volume_fits", "sources", "resonances", "resonance_fits"):
@@ -310,13 +407,6 @@ def write_outputs(res: AnalysisResult, cfg: AnalysisConfig) -> None:
     if cfg.db:
         db = to_db(res.energy).to_dataframe(name="energy_db").reset_index()
         _write_table(db, tables / "energy_db")
-    figures: dict[str, Path] = {}
-    if cfg.figures:
-        from geohazard.plotting.das import save_analysis_figures
-
-        figures = save_analysis_figures(res, res.out_dir / "figures")
-    if cfg.report:
-        from geohazard.report.das import write_report
-
-        res.summary["report"] = str(write_report(res, res.out_dir / "report.html", figures))
+    if render is not None and (cfg.figures or cfg.report):
+        res.summary.update(render(res, cfg))
     write_json_atomic(res.out_dir / "summary.json", res.summary)

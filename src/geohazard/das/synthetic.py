@@ -26,6 +26,7 @@ distance, latitude and longitude along an L-shaped route.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,11 @@ class StormConfig:
                 raise ParameterError(f"channel {item.center} outside 0..{self.n_channels - 1}")
         if self.file_windows < 1 or self.window_s * self.fs < 16:
             raise ParameterError("window too short or file_windows < 1")
+        if self.n_channels < 1 or not 0 < self.spacing_m < np.inf:
+            raise ParameterError(f"n_channels={self.n_channels}, spacing_m={self.spacing_m}: "
+                                 "need at least one channel and a positive spacing")
+        if self.n_dry < 0 or self.dry_gap < 0 or any(s.n_windows < 1 for s in self.storms):
+            raise ParameterError("n_dry and dry_gap must be >= 0 and storms >= 1 window long")
 
     @property
     def n_samples(self) -> int:
@@ -125,7 +131,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 def preset(name: str, **overrides: Any) -> StormConfig:
     """A named configuration (``test``, ``demo``, ``paper``) with overrides."""
     if name not in PRESETS:
-        raise ParameterError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
+        raise ParameterError(f"--preset {name!r} unknown; choose from {sorted(PRESETS)}")
     return StormConfig(**(PRESETS[name] | overrides))
 
 
@@ -307,8 +313,43 @@ class SimulationResult:
     geometry_csv: Path | None = None
 
 
+def _file_names(cfg: StormConfig) -> list[str]:
+    """Names of the DAS files a simulation with ``cfg`` writes."""
+    n_win = cfg.n_dry + sum(cfg.dry_gap + s.n_windows for s in cfg.storms)
+    t0 = pd.Timestamp(cfg.start, tz="UTC").timestamp()
+    return [f"foresee_{pd.Timestamp(t0 + i * cfg.window_s, unit='s'):%Y%m%dT%H%M%S}.h5"
+            for i in range(0, n_win, cfg.file_windows)]
+
+
+def _check_out_dir(out: Path, cfg: StormConfig, overwrite: bool) -> list[Path]:
+    """Refuse an output folder holding another simulation; return files to remove."""
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"{out}: --out must be a directory, but it is a file")
+    das = out / "das"
+    present = sorted(das.iterdir()) if das.is_dir() else []
+    ours = set(_file_names(cfg))
+    foreign = [f for f in present if not (f.name.startswith("foresee_") and f.suffix == ".h5")]
+    if foreign:
+        raise ParameterError(f"{out}: das/ holds files a simulation did not write "
+                             f"({foreign[0].name}); choose another --out")
+    stale = [f for f in present if f.name not in ours]
+    truth_path = out / "truth.json"
+    same = True
+    if truth_path.exists():
+        try:
+            old = json.loads(truth_path.read_text()).get("config")
+        except (ValueError, OSError, AttributeError):
+            old = None
+        same = old == json.loads(json.dumps(asdict(cfg)))
+    if (stale or not same) and not overwrite:
+        raise ParameterError(f"{out}: already holds a simulation with other settings (another"
+                             " --preset); choose another --out or pass --overwrite")
+    return stale
+
+
 def simulate_storms(out_dir: str | Path, cfg: StormConfig | None = None,
-                    rng: RNGLike = None, progress: Any = None) -> SimulationResult:
+                    rng: RNGLike = None, progress: Any = None,
+                    overwrite: bool = False) -> SimulationResult:
     """Simulate storms and write DAS files, ``weather.csv`` and ``truth.json``.
 
     Parameters
@@ -318,14 +359,22 @@ def simulate_storms(out_dir: str | Path, cfg: StormConfig | None = None,
     cfg
         Simulation settings (default :class:`StormConfig`).
     rng
-        Random generator or seed.
+        Random generator or seed (an integer seed must be >= 0).
     progress
         Optional callable ``progress(done_windows, total_windows)``.
+    overwrite
+        Replace a simulation with other settings found in ``out_dir`` (its DAS files
+        are removed first).  Without it such a folder is refused, so two simulations
+        are never mixed; rerunning the same settings into a folder is allowed.
     """
     cfg = cfg or StormConfig()
     cfg.check()
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool) and rng < 0:
+        raise ParameterError(f"--seed {rng}: a seed must be >= 0")
     gen = as_generator(rng)
     out = Path(out_dir)
+    for stale in _check_out_dir(out, cfg, overwrite):
+        stale.unlink()
     weather = weather_series(cfg, gen)
     gains = {e["event"]: e["gain"] for e in event_slopes(cfg, weather)}
     t0 = pd.Timestamp(cfg.start, tz="UTC").timestamp()

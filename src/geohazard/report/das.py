@@ -44,6 +44,20 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def render_analysis(res: Any, cfg: Any) -> dict[str, Any]:
+    """Figures (``cfg.figures``) and ``report.html`` (``cfg.report``) of an analysis.
+
+    The ``render`` step of :func:`geohazard.das.pipeline.analyze`: writes under
+    ``res.out_dir`` and returns the summary entries it adds (``report``).
+    """
+    from geohazard.plotting.das import save_analysis_figures
+
+    figures = save_analysis_figures(res, res.out_dir / "figures") if cfg.figures else {}
+    if not cfg.report:
+        return {}
+    return {"report": str(write_report(res, res.out_dir / "report.html", figures))}
+
+
 def write_report(res: Any, path: str | Path, figures: dict[str, Path]) -> Path:
     """Write ``report.html`` for an :class:`~geohazard.das.pipeline.AnalysisResult`."""
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>DAS storm noise"
