@@ -99,3 +99,11 @@ def test_atomic_files_follow_umask(tmp_path):
     finally:
         os.umask(old)
     assert (out.stat().st_mode & 0o777) == 0o644
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "7", True])
+def test_seed_must_be_a_non_negative_integer(bad):
+    from geohazard.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match="--seed"):
+        as_generator(bad)

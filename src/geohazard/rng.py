@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from geohazard.exceptions import ParameterError
+
 RNGLike = np.random.Generator | int | np.random.SeedSequence | None
 
 
@@ -25,6 +27,11 @@ def as_generator(rng: RNGLike = None) -> np.random.Generator:
     """
     if isinstance(rng, np.random.Generator):
         return rng
+    if isinstance(rng, bool) or (rng is not None and not isinstance(
+            rng, int | np.integer | np.random.SeedSequence)):
+        raise ParameterError(f"seed must be an integer >= 0 (--seed), got {rng!r}")
+    if isinstance(rng, int | np.integer) and rng < 0:
+        raise ParameterError(f"seed must be >= 0 (--seed), got {int(rng)}")
     return np.random.default_rng(rng)
 
 
