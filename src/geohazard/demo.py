@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from geohazard.catalog import Catalog, read_catalog
-from geohazard.catalog.summary import save_plots, summarize
+from geohazard.catalog.summary import summarize
 from geohazard.examples import etas_catalog
 from geohazard.exceptions import InputError
 from geohazard.io_utils import ensure_dir, write_json_atomic
+from geohazard.plotting.catalog import save_plots
 from geohazard.report._html import HtmlReport
 
 log = logging.getLogger(__name__)
@@ -169,8 +170,9 @@ def step_das(ctx: DemoContext) -> dict[str, Any]:
 def step_landslide(ctx: DemoContext) -> dict[str, Any]:
     """Synthetic terrain, fault and landslides; susceptibility fitted and mapped."""
     from geohazard.landslide.demo import run_demo as landslide_demo
+    from geohazard.report.landslide_susceptibility import write_report
 
-    res = landslide_demo(ctx.out_dir / "landslide", ctx.seed)
+    res = landslide_demo(ctx.out_dir / "landslide", ctx.seed, render=write_report)
     ctx.report.heading("Earthquake-induced landslides")
     ctx.report.key_values(_flat("", res))
     return res

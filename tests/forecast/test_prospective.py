@@ -50,7 +50,7 @@ def test_issue_times_stop_at_the_end_of_the_data(catalog) -> None:
     assert np.allclose(np.diff(t), 1.0)
     with pytest.raises(InputError, match="after the end of the data"):
         issue_times(catalog, catalog.origin + pd.Timedelta(days=5000), None, 1.0)
-    with pytest.raises(InputError, match="--every"):
+    with pytest.raises(InputError, match="every_days"):
         issue_times(catalog, start, None, 0.0)
 
 

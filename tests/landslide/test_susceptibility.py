@@ -196,8 +196,9 @@ def test_run_demo_recovers_model(tmp_path):
     import json
 
     from geohazard.landslide.demo import run_demo
+    from geohazard.report.landslide_susceptibility import write_report
 
-    s = run_demo(tmp_path, rng=5)
+    s = run_demo(tmp_path, rng=5, render=write_report)
     for k, v in s["true_coefficients"].items():
         assert abs(s["fitted_coefficients"][k] - v) < 4 * s["fitted_se"][k], k
     assert s["auc_heldout_mean"] == pytest.approx(s["auc_true_model"], abs=0.03)

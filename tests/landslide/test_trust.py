@@ -265,7 +265,7 @@ def test_run_susceptibility_validates_before_creating_its_folder(tmp_path: Path,
 
     case = synthetic_case(n=30, rng=1)
     with pytest.raises(ParameterError, match=match):
-        run_susceptibility(case.factors, case.landslide, tmp_path / "run", report=False, **kw)
+        run_susceptibility(case.factors, case.landslide, tmp_path / "run", **kw)
     assert not (tmp_path / "run").exists()
 
 
@@ -278,7 +278,7 @@ def test_run_susceptibility_refuses_all_nodata_factor(tmp_path: Path) -> None:
     factors["empty"] = factors["slope_deg"].copy(data=np.full(factors["slope_deg"].shape,
                                                               np.nan))
     with pytest.raises(RasterError, match="factor empty"):
-        run_susceptibility(factors, case.landslide, tmp_path / "run", report=False)
+        run_susceptibility(factors, case.landslide, tmp_path / "run")
     assert not (tmp_path / "run").exists()
 
 

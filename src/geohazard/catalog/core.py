@@ -266,6 +266,65 @@ class Catalog:
         return self._data.copy()
 
     @property
+    def is_simulated(self) -> bool:
+        """True for a simulated catalog (sidecar ``"simulated": true``), not observations."""
+        return bool(self.metadata.extra.get("simulated", False))
+
+    @property
+    def coverage_end(self) -> pd.Timestamp:
+        """End of the time span the catalog covers (UTC).
+
+        The sidecar ``end`` when given, else the last event time. When the catalog stops
+        implausibly long before its sidecar ``end`` (:meth:`coverage_shortfall`), the
+        events evidently end early and the last event time is returned: no window after it
+        is covered by data.
+        """
+        md_end = self.metadata.end
+        if len(self) == 0:
+            if md_end is None:
+                raise CatalogError(f"catalog '{self.metadata.name}' is empty and has no "
+                                   "sidecar 'end': it covers no time")
+            return md_end
+        if md_end is None or self.coverage_shortfall() is not None:
+            return self.times[-1]
+        return md_end
+
+    def coverage_shortfall(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """``(last event, sidecar end)`` when the events stop implausibly early, else None.
+
+        Implausible: the quiet stretch from the last event to the sidecar ``end`` is longer
+        than every gap between consecutive events, and the catalog's mean rate would put at
+        least 10 events in it (a Poisson process leaves it empty with probability < 5e-5).
+        """
+        md_end = self.metadata.end
+        if md_end is None or len(self) < 2:
+            return None
+        days = self.days()
+        tail = self.day_of(md_end) - float(days[-1])
+        span = float(days[-1] - min(days[0], 0.0))
+        if tail <= 0 or span <= 0:
+            return None
+        longest = float(np.max(np.diff(days)))
+        if tail > longest and tail * len(self) / span >= 10.0:
+            return self.times[-1], md_end
+        return None
+
+    def check_covered(self, when: Any, what: str = "time") -> pd.Timestamp:
+        """Return ``when`` as UTC; raise :class:`CatalogError` unless the catalog covers it.
+
+        A time is covered when it lies between :attr:`origin` and :attr:`coverage_end`.
+        """
+        ts = to_utc(when, what)
+        start, end = self.origin, self.coverage_end
+        if ts < start:
+            raise CatalogError(f"{what} {ts} is before the start of the data (catalog "
+                               f"'{self.metadata.name}' starts {start}): there is no history")
+        if ts > end:
+            raise CatalogError(f"{what} {ts} is after the end of the data (catalog "
+                               f"'{self.metadata.name}': {_coverage_text(self)})")
+        return ts
+
+    @property
     def origin(self) -> pd.Timestamp:
         """Time zero of the point-process view: ``metadata.start`` or the first event."""
         if self.metadata.start is not None:
@@ -327,12 +386,18 @@ class Catalog:
             raise CatalogError(
                 f"catalog '{md.name}' has no train/val/test split dates in its metadata"
             )
-        end = md.end if md.end is not None else self.times[-1]
+        if split not in SPLITS:
+            raise CatalogError(f"unknown split {split!r}; use one of {SPLITS}")
+        end = self.coverage_end
+        key = {"train": "train_start", "val": "val_start", "test": "test_start"}[split]
         edges = {"train": (md.train_start, md.val_start), "val": (md.val_start, md.test_start),
                  "test": (md.test_start, end)}
-        if split not in edges:
-            raise CatalogError(f"unknown split {split!r}; use one of {SPLITS}")
         lo, hi = edges[split]
+        if lo >= end or hi > end:
+            bad, name = (lo, key) if lo >= end else (hi, _SPLIT_END[split])
+            raise CatalogError(
+                f"catalog '{md.name}': split date '{name}' = {bad} lies beyond the data "
+                f"({_coverage_text(self)}); fix the sidecar's split dates")
         return self.day_of(lo), self.day_of(hi)
 
     def to_sequence(
@@ -365,6 +430,9 @@ class Catalog:
                 float(self.days()[-1]) if len(self) else 0.0)
         if t_end is not None:
             end = self.day_of(t_end)
+            if end < 0:
+                raise CatalogError(f"window end {to_utc(t_end)} is before the start of catalog "
+                                   f"'{self.metadata.name}' ({self.origin})")
         if t_nll_start is not None:
             nll0 = self.day_of(t_nll_start)
         days = self.days()
@@ -380,6 +448,22 @@ class Catalog:
     def split_counts(self) -> dict[str, int]:
         """Number of scored events per split (train / val / test)."""
         return {s: self.to_sequence(s).n_scored for s in SPLITS}
+
+
+_SPLIT_END = {"train": "val_start", "val": "test_start", "test": "end"}
+
+
+def _coverage_text(cat: Catalog) -> str:
+    """How far a catalog's data reach, for error messages."""
+    md = cat.metadata
+    if len(cat) == 0:
+        return f"no events; sidecar end {md.end}"
+    last = cat.times[-1]
+    if md.end is None:
+        return f"last event {last}, no sidecar 'end'"
+    if cat.coverage_shortfall() is not None:
+        return f"events stop at {last}, long before the sidecar 'end' {md.end}"
+    return f"sidecar 'end' {md.end}, last event {last}"
 
 
 def _days_between(times: pd.DatetimeIndex, origin: pd.Timestamp) -> np.ndarray:

@@ -9,6 +9,7 @@ split into time chunks so no single request exceeds a service's event limit.
 from __future__ import annotations
 
 import logging
+import math
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -44,6 +45,22 @@ class Query:
     max_latitude: float | None = None
     min_longitude: float | None = None
     max_longitude: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.end > self.start:
+            raise CatalogError(f"download: end {self.end} must be after start {self.start}")
+        if self.min_magnitude is not None and not (
+                math.isfinite(self.min_magnitude) and -5.0 <= self.min_magnitude <= 10.0):
+            raise CatalogError(f"download: min_magnitude {self.min_magnitude:g} is outside "
+                               "[-5, 10]")
+        for lo, hi, what, limit in ((self.min_latitude, self.max_latitude, "latitude", 90.0),
+                                    (self.min_longitude, self.max_longitude, "longitude",
+                                     360.0)):
+            if (lo is None) != (hi is None):
+                raise CatalogError(f"download: give both min and max {what}, or neither")
+            if lo is not None and not (-limit <= lo < hi <= limit):
+                raise CatalogError(f"download: {what} range {lo:g}..{hi:g} is not increasing "
+                                   f"within [-{limit:g}, {limit:g}]")
 
     def params(self) -> dict[str, str]:
         """FDSN query parameters (without ``format``)."""
@@ -102,6 +119,8 @@ def download(
     fetch
         Function URL -> response text (tests pass recorded responses).
     """
+    if not (math.isfinite(chunk_days) and chunk_days > 0):
+        raise CatalogError(f"download: chunk_days must be positive, got {chunk_days:g}")
     if source not in {"comcat", "fdsn"}:
         raise CatalogError(f"download: unknown source {source!r}; use 'comcat' or 'fdsn'")
     base = COMCAT_URL if source == "comcat" else FDSN_SERVICES.get(url or "", url)
@@ -125,5 +144,6 @@ def download(
         df = df.drop_duplicates(subset="event_id")
     clean = _clean_frame(df, base)  # type: ignore[arg-type]
     md = CatalogMetadata(name=source, source=base, mag_completeness=query.min_magnitude,
-                         start=to_utc(query.start), end=to_utc(query.end))
+                         start=to_utc(query.start),
+                         end=min(to_utc(query.end), pd.Timestamp.now(tz="UTC")))
     return Catalog(clean, md)

@@ -41,6 +41,11 @@ _SIDECAR_KEYS = {
     "train_start", "val_start", "test_start",
 }
 _COMCAT_RENAME = {"mag": "magnitude"}
+#: Physical range of magnitudes: below -5 or above 10.5 is a placeholder or a unit mistake.
+MAGNITUDE_RANGE = (-5.0, 10.5)
+_COLUMN_RANGES = {"latitude": (-90.0, 90.0), "longitude": (-180.0, 360.0),
+                  "depth": (-10.0, 1000.0)}
+WRITE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 _FDSN_RENAME = {
     "time": "time", "latitude": "latitude", "longitude": "longitude", "depth/km": "depth",
     "magnitude": "magnitude",
@@ -59,16 +64,32 @@ def read_sidecar(path: str | Path) -> CatalogMetadata:
         raise CatalogError(f"{p}: sidecar must be a JSON object")
     extra = {k: v for k, v in raw.items() if k not in _SIDECAR_KEYS}
     try:
+        mc = _sidecar_number(raw, "mag_completeness", MAGNITUDE_RANGE)
+        roundoff = _sidecar_number(raw, "mag_roundoff_error", (0.0, 1.0)) or 0.0
         return CatalogMetadata(
             name=str(raw.get("name", p.stem)),
             source=str(raw.get("source", "")),
-            mag_completeness=_opt_float(raw.get("mag_completeness")),
-            mag_roundoff=float(raw.get("mag_roundoff_error", 0.0) or 0.0),
+            mag_completeness=mc, mag_roundoff=roundoff,
             start=raw.get("start"), end=raw.get("end"), train_start=raw.get("train_start"),
             val_start=raw.get("val_start"), test_start=raw.get("test_start"), extra=extra,
         )
     except CatalogError as exc:
         raise CatalogError(f"{p}: {exc}") from None
+
+
+def _sidecar_number(raw: dict[str, Any], key: str, bounds: tuple[float, float]) -> float | None:
+    """The sidecar's number ``key`` (None when absent), checked against ``bounds``."""
+    value = raw.get(key)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise CatalogError(f"sidecar key '{key}' must be a number, got {value!r}") from None
+    if not (np.isfinite(number) and bounds[0] <= number <= bounds[1]):
+        raise CatalogError(f"sidecar key '{key}' = {number:g} is outside "
+                           f"[{bounds[0]:g}, {bounds[1]:g}]")
+    return number
 
 
 def _opt_float(value: Any) -> float | None:
@@ -145,13 +166,51 @@ def _parse_times(df: pd.DataFrame, path: Path, column: str = "time") -> pd.Serie
     return parsed
 
 
-def _clean_frame(df: pd.DataFrame, path: Path, now: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Validate a raw frame: required columns, magnitudes, future times, duplicates, order."""
+def _check_range(df: pd.DataFrame, col: str, bounds: tuple[float, float], path: Path) -> None:
+    """Raise naming the first row whose ``col`` is infinite or outside ``bounds``."""
+    values = df[col].to_numpy(dtype=np.float64)
+    lo, hi = bounds
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(np.isinf(values) | (values < lo) | (values > hi))
+    if bad.size:
+        row = int(bad[0])
+        raise CatalogError(
+            f"{path}: column '{col}', row {row + 1}: value {_num(values[row])} is outside "
+            f"the physical range [{_num(lo)}, {_num(hi)}]"
+        )
+
+
+def _num(value: float) -> str:
+    """A number as a user reads it (``nan``, ``inf``, ``2.5``), never ``np.float64(...)``."""
+    return f"{float(value):g}"
+
+
+def _optional_column(df: pd.DataFrame, col: str, path: Path) -> pd.Series:
+    """Optional column ``col`` as numbers (blanks allowed), checked against its range."""
+    values = pd.to_numeric(df[col], errors="coerce")
+    bad = np.flatnonzero(values.isna().to_numpy() & df[col].notna().to_numpy())
+    if bad.size:
+        raise CatalogError(
+            f"{path}: column '{col}', row {int(bad[0]) + 1}: non-numeric value "
+            f"{df[col].iloc[int(bad[0])]!r}"
+        )
+    _check_range(values.to_frame(col), col, _COLUMN_RANGES.get(col, (-np.inf, np.inf)), path)
+    return values
+
+
+def _clean_frame(df: pd.DataFrame, path: Path, now: pd.Timestamp | None = None,
+                 simulated: bool = False) -> pd.DataFrame:
+    """Validate a raw frame: required columns, magnitudes, future times, duplicates, order.
+
+    ``simulated`` catalogs may hold times after ``now`` (a simulation is not observations).
+    """
     for col in ("time", "magnitude"):
         if col not in df.columns:
             raise CatalogError(
                 f"{path}: missing required column '{col}' (columns: {list(df.columns)})"
             )
+    if df.empty:
+        raise CatalogError(f"{path}: no events")
     df = df.copy()
     df["time"] = _parse_times(df, path)
     mags = pd.to_numeric(df["magnitude"], errors="coerce")
@@ -163,18 +222,12 @@ def _clean_frame(df: pd.DataFrame, path: Path, now: pd.Timestamp | None = None) 
             f"{df['magnitude'].iloc[row]!r}"
         )
     df["magnitude"] = mags.astype(np.float64)
+    _check_range(df, "magnitude", MAGNITUDE_RANGE, path)
     for col in OPTIONAL_COLUMNS:
         if col in df.columns:
-            values = pd.to_numeric(df[col], errors="coerce")
-            bad = np.flatnonzero(values.isna().to_numpy() & df[col].notna().to_numpy())
-            if bad.size:
-                raise CatalogError(
-                    f"{path}: column '{col}', row {int(bad[0]) + 1}: non-numeric value "
-                    f"{df[col].iloc[int(bad[0])]!r}"
-                )
-            df[col] = values
+            df[col] = _optional_column(df, col, path)
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
-    future = np.flatnonzero((df["time"] > now).to_numpy())
+    future = np.flatnonzero((df["time"] > now).to_numpy()) if not simulated else np.empty(0)
     if future.size:
         row = int(future[0])
         raise CatalogError(
@@ -212,7 +265,10 @@ def parse_comcat_csv(text: str, source: str = "comcat") -> pd.DataFrame:
     """Parse a ComCat CSV response (``format=csv``) into a raw frame."""
     if not text.strip():
         raise CatalogError(f"{source}: empty response")
-    df = pd.read_csv(io.StringIO(text), dtype={"time": str})
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype={"time": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise CatalogError(f"{source}: cannot parse ComCat CSV ({exc})") from None
     if "mag" not in df.columns:
         raise CatalogError(f"{source}: ComCat CSV lacks column 'mag' (columns: {list(df.columns)})")
     keep = ["time", "latitude", "longitude", "depth", "mag", "magType", "id"]
@@ -355,16 +411,22 @@ def read_catalog(
     else:
         raise CatalogError(f"{p}: unknown catalog format {fmt!r}; use one of "
                            f"{sorted([*_READERS, 'parquet'])}")
-    frame = _clean_frame(frame, p, now=now)
     side = Path(sidecar) if sidecar is not None else p.with_suffix(".json")
     if side.exists():
         meta = read_sidecar(side)
     elif sidecar is not None:
         raise DataFileNotFoundError(f"{side}: sidecar not found")
     meta = meta or CatalogMetadata(name=p.stem, source=str(p))
+    frame = _clean_frame(frame, p, now=now, simulated=bool(meta.extra.get("simulated")))
     if mag_completeness is not None:
         meta = meta.replace(mag_completeness=float(mag_completeness))
-    return Catalog(frame, meta)
+    cat = Catalog(frame, meta)
+    short = cat.coverage_shortfall()
+    if short is not None:
+        log.warning("%s: the events stop at %s, long before the sidecar 'end' %s: the data "
+                    "are taken to end at the last event (no window after it is scored)",
+                    p, short[0], short[1])
+    return cat
 
 
 def read_sequence(path: str | Path, split: str | None = None) -> EventSequence:
@@ -410,9 +472,13 @@ def write_catalog(catalog: Catalog, path: str | Path, format: str | None = None)
         ``csv`` or ``parquet``.
     """
     p = Path(path)
-    fmt = format or ("parquet" if p.suffix.lower() in {".parquet", ".pq"} else "csv")
+    fmt = format or output_format(p)
+    if fmt not in {"csv", "parquet"}:
+        raise CatalogError(f"{p}: unknown output format {fmt!r}; use csv or parquet")
     df = catalog.to_pandas()
     meta = catalog.metadata.to_dict()
+    if "events" in meta:  # a count copied from the source sidecar must describe this file
+        meta["events"] = len(catalog)
     if fmt == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -428,9 +494,17 @@ def write_catalog(catalog: Catalog, path: str | Path, format: str | None = None)
         with atomic_path(p) as tmp:
             df.to_csv(tmp, index=False, float_format="%.6f")
         write_json_atomic(p.with_suffix(".json"), meta)
-    else:
-        raise CatalogError(f"{p}: unknown output format {fmt!r}; use csv or parquet")
     return p
+
+
+def output_format(path: str | Path) -> str:
+    """``csv`` or ``parquet`` from an output file's extension; anything else is refused."""
+    p = Path(path)
+    fmt = WRITE_SUFFIXES.get(p.suffix.lower())
+    if fmt is None:
+        raise CatalogError(f"{p}: cannot write a catalog as '{p.suffix or '(no extension)'}'; "
+                           f"use one of {sorted(WRITE_SUFFIXES)}")
+    return fmt
 
 
 def ensure_utc(value: Any) -> pd.Timestamp:

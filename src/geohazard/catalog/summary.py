@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,8 +33,12 @@ def summarize(catalog: Catalog) -> dict[str, Any]:
         "span_days": float((catalog.times[-1] - catalog.times[0]).total_seconds() / 86400.0),
         "magnitude_min": float(m.min()), "magnitude_max": float(m.max()),
         "mag_completeness_metadata": md.mag_completeness, "mag_roundoff": md.mag_roundoff,
+        "coverage_end": catalog.coverage_end.isoformat(),
     }
-    delta = _bin_width(catalog)
+    if catalog.coverage_shortfall() is not None:
+        out["coverage_warning"] = (f"events stop at {catalog.times[-1]}, long before the "
+                                   f"sidecar 'end' {md.end}: data taken to end there")
+    delta = bin_width(catalog)
     out["magnitude_resolution"] = delta
     mc_est: dict[str, float | None] = {"maxc": mc_maxc(m) if m.size >= 10 else None}
     try:
@@ -62,7 +65,7 @@ def summarize(catalog: Catalog) -> dict[str, Any]:
     return out
 
 
-def _bin_width(catalog: Catalog) -> float:
+def bin_width(catalog: Catalog) -> float:
     """Magnitude bin width for b-value corrections: the data's real grid.
 
     The finer of the metadata's rounding and the grid the magnitudes actually lie on.
@@ -70,31 +73,3 @@ def _bin_width(catalog: Catalog) -> float:
     found = magnitude_resolution(catalog.magnitudes)
     stated = catalog.metadata.mag_roundoff
     return min(found, stated) if stated > 0 and found > 0 else found
-
-
-def save_plots(catalog: Catalog, out_dir: str | Path) -> list[Path]:
-    """Write magnitude-time, cumulative-count and FMD PNGs into ``out_dir`` (atomically)."""
-    import matplotlib.pyplot as plt
-
-    from geohazard.io_utils import atomic_path
-    from geohazard.plotting import catalog as cplot
-
-    out = Path(out_dir)
-    md = catalog.metadata
-    mc = md.mag_completeness if md.mag_completeness is not None else mc_maxc(catalog.magnitudes)
-    bv = b_value(catalog.magnitudes, mc, _bin_width(catalog),
-                 strict=md.mag_completeness is not None)
-    paths = []
-    for name, draw in (
-        ("magnitude_time", lambda ax: cplot.magnitude_time(catalog, ax=ax)),
-        ("cumulative_count", lambda ax: cplot.cumulative_count(catalog, ax=ax)),
-        ("frequency_magnitude", lambda ax: cplot.frequency_magnitude(catalog, bv, ax=ax)),
-    ):
-        fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
-        draw(ax)
-        path = out / f"{name}.png"
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=110)
-        plt.close(fig)
-        paths.append(path)
-    return paths

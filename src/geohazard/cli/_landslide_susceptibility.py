@@ -237,6 +237,7 @@ def susceptibility(
     """Fit, validate on spatial blocks, map susceptibility to GeoTIFF and report."""
     from geohazard.landslide import inventory as inv
     from geohazard.landslide.pipeline import run_susceptibility
+    from geohazard.report.landslide_susceptibility import write_report
 
     cats = list(categorical or [])
     _check_susceptibility_flags(method, cats, factor, balance, block_size, folds, trees)
@@ -249,7 +250,8 @@ def susceptibility(
         res = run_susceptibility(rasters, ds["mask"].rio.write_crs(ref.rio.crs), out,
                                  method=method, categorical=cats, balance=balance,
                                  block_size=block_size, n_folds=folds, n_estimators=trees,
-                                 inventory=ds, report=report, rng=seed)
+                                 inventory=ds, render=write_report if report else None,
+                                 rng=seed)
     console.print(kv_table("susceptibility", {
         "method": method, "cells": res["n_cells"], "landslide cells": res["n_landslide_cells"],
         "held-out AUC": res["cv"]["auc_mean"], "AUC std": res["cv"]["auc_std"],

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from geohazard.cli._common import JsonOpt, SeedOpt, console, emit_json, kv_table
+from geohazard.cli._common import (
+    JsonOpt,
+    SeedOpt,
+    console,
+    emit_json,
+    err_console,
+    kv_table,
+)
 
 app = typer.Typer(help="Temporal ETAS: maximum-likelihood fit, scoring, simulation.",
                   no_args_is_help=True)
@@ -50,27 +56,35 @@ def _load_splits(path: Path) -> tuple[str, float, dict[str, Any]]:
     return cat.metadata.name, mc, {s: cat.to_sequence(s) for s in ("train", "val", "test")}
 
 
-def _load_params(path: Path, catalog_name: str) -> tuple[Any, dict[str, Any]]:
-    from geohazard.exceptions import DataFileNotFoundError, InputError
-    from geohazard.forecast.etas.params import ETASParams
+def _load_params(path: Path, catalog_name: str) -> tuple[Any, float | None]:
+    """(ETASParams, b_value or None) from a parameter file; errors name the file."""
+    from geohazard.forecast.etas.params import read_params
 
-    if not path.exists():
-        raise DataFileNotFoundError(f"{path}: parameter file not found")
+    return read_params(path, catalog_name)
+
+
+def _check_fit_flags(n_starts: int, n_max: float, p_min: float, taper_days: float | None,
+                     constrained: bool, fixed_alpha: str | None) -> float | str | None:
+    """Validate ``etas fit``'s flags by name; return the fixed alpha (number, 'b' or None)."""
+    from geohazard.catalog.checks import check, fmt_number
+    from geohazard.exceptions import ParameterError
+
+    check(n_starts, "starts", "--starts")
+    check(n_max, "n_max", "--n-max")
+    check(p_min, "p_min", "--p-min")
+    if taper_days is not None:
+        check(taper_days, "taper_days", "--taper-days")
+    if constrained and p_min <= 1.0 and taper_days is None:
+        raise ParameterError(f"--p-min must exceed 1 with --constrained and no --taper-days "
+                             f"(the Omori integral diverges for p <= 1), got {fmt_number(p_min)}")
+    if fixed_alpha in (None, "b"):
+        return fixed_alpha
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
-    if isinstance(raw, dict) and "catalogs" in raw:
-        if catalog_name not in raw["catalogs"]:
-            raise InputError(f"{path}: no entry for catalog '{catalog_name}' "
-                             f"(has {sorted(raw['catalogs'])})")
-        raw = raw["catalogs"][catalog_name]
-    if not isinstance(raw, dict):
-        raise InputError(f"{path}: expected a JSON object of ETAS parameters")
-    try:
-        return ETASParams.from_dict(raw), raw
-    except InputError as exc:
-        raise InputError(f"{path}: {exc}") from None
+        alpha = float(fixed_alpha)
+    except ValueError:
+        raise ParameterError(f"--fixed-alpha must be a number or 'b', got {fixed_alpha!r}"
+                             ) from None
+    return check(alpha, "fixed_alpha", "--fixed-alpha")
 
 
 def _scores(model: Any, splits: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -89,16 +103,21 @@ def _render(title: str, summary: dict[str, Any], scores: dict[str, Any]) -> None
         err = se.get(name)
         rows[name] = f"{value:.6g}" + (f" ± {err:.3g}" if err is not None and
                                        math.isfinite(err) else "")
-    rows["branching ratio"] = summary["branching_ratio"]
+    n = summary["branching_ratio"]
+    rows["branching ratio"] = f"{n:.6g} (explosive: n >= 1)" if n >= 1 else n
     rows["b-value (GR)"] = summary["b_value"]
     for split, res in scores.items():
         rows[f"{split} NLL/day"] = f"{res['nll_per_day']:.5f}  ({res['nll_per_event']:.5f}/event,"\
             f" {res['n_events']} events)"
-    if "report" in summary:
+    if "converged" in summary.get("report", {}):
         rep = summary["report"]
-        rows["converged"] = f"{rep['converged']} ({rep['n_iter']} iterations)"
+        bounds = f"; at bounds: {', '.join(rep['at_bounds'])}" if rep["at_bounds"] else ""
+        rows["converged"] = f"{rep['converged']} ({rep['n_iter']} iterations{bounds})"
         rows["fit seconds"] = rep["fit_seconds"]
     console.print(kv_table(title, rows))
+    for text in summary.get("report", {}).get("warnings", ()):
+        err_console.print(f"[bold yellow]warning:[/bold yellow] {text}", highlight=False,
+                          soft_wrap=True)
 
 
 @app.command()
@@ -123,23 +142,22 @@ def fit(
 
     Without split dates (or for a ``t_days`` simulated catalog) the whole catalog is fitted.
     """
+    from geohazard.catalog.checks import check_output
+    from geohazard.exceptions import InputError
     from geohazard.forecast.etas.model import ETAS
 
+    check_output(json_out, "--json")
+    alpha = _check_fit_flags(n_starts, n_max, p_min, taper_days, constrained, fixed_alpha)
     name, _, splits = _load_splits(catalog)
     key = "train" if "train" in splits else "all"
-    alpha: float | str | None = fixed_alpha
-    if fixed_alpha not in (None, "b"):
-        try:
-            alpha = float(fixed_alpha)
-        except ValueError:
-            from geohazard.exceptions import ParameterError
-
-            raise ParameterError(f"--fixed-alpha must be a number or 'b', got {fixed_alpha!r}"
-                                 ) from None
     model = ETAS(constrained=constrained, p_min=p_min, n_max=n_max, taper_days=taper_days,
                  n_starts=n_starts, fixed_alpha=alpha)
     with console.status(f"fitting ETAS on {catalog.name} ({key})"):
-        model.fit(splits[key])
+        try:
+            model.fit(splits[key])
+        except InputError as exc:
+            where = "the whole catalog" if key == "all" else f"the {key} split"
+            raise type(exc)(f"{catalog}: fitting {where}: {exc}") from None
     summary = model.summary()
     scores = _scores(model, splits)
     _render(f"ETAS fit: {name}", summary, scores)
@@ -149,13 +167,16 @@ def fit(
 @app.command()
 def score(catalog: CatalogArg, params: ParamsOpt, json_out: JsonOpt = None) -> None:
     """Score given parameters on the train/val/test splits (the RECAST paper's way)."""
-    from geohazard.forecast.etas.model import ETAS
+    from geohazard.catalog.checks import check_output
+    from geohazard.forecast.etas.model import ETAS, fit_warnings
 
+    check_output(json_out, "--json")
     name, mc, splits = _load_splits(catalog)
-    theta, raw = _load_params(params, name)
-    b = float(raw.get("b_value", 1.0))
-    model = ETAS.from_params(theta, mc, b=b)
+    theta, b = _load_params(params, name)
+    model = ETAS.from_params(theta, mc, b=1.0 if b is None else b)
     summary = model.summary()
+    summary["report"] = {"warnings": fit_warnings(theta, model.mag_law_, (),
+                                                  what="ETAS parameters")}
     scores = _scores(model, splits)
     _render(f"ETAS score: {name}", summary, scores)
     emit_json(json_out, {"catalog": str(catalog), **summary, "scores": scores})
@@ -181,9 +202,16 @@ def simulate(
     json_out: JsonOpt = None,
 ) -> None:
     """Simulate an ETAS catalog (or a continuation of one) and write it as CSV."""
+    from geohazard.catalog.checks import check_output
+    from geohazard.catalog.io import output_format, write_catalog
+    from geohazard.exceptions import ExplosiveProcessError
     from geohazard.forecast.etas.params import MagnitudeLaw
     from geohazard.forecast.etas.simulate import simulate_continuations
 
+    _check_simulate_flags(days, mc, b, m_max, seed, history is not None)
+    output_format(out)
+    check_output(out, "--out")
+    check_output(json_out, "--json")
     theta, _ = _load_params(params, "")
     hist_seq, origin, t0, name = None, start, 0.0, "ETAS simulation"
     if history is not None:
@@ -191,18 +219,62 @@ def simulate(
         mc = float(cat.metadata.mag_completeness)
         hist_seq = cat.to_sequence()
         origin, t0, name = cat.origin, hist_seq.t_end, f"ETAS continuation of {cat.metadata.name}"
+        _check_m_max(m_max, f"the history's Mc {mc:g}", mc)
+    origin = _check_window(origin, t0, days, history is not None)
     law = MagnitudeLaw(b=b, mc=mc, m_max=m_max)
     with console.status("simulating"):
-        sims = simulate_continuations(theta, law, hist_seq, t0, days, 1, seed,
-                                      allow_explosive=allow_explosive)
+        try:
+            sims = simulate_continuations(theta, law, hist_seq, t0, days, 1, seed,
+                                          allow_explosive=allow_explosive)
+        except ExplosiveProcessError as exc:
+            text = str(exc).replace("refusing to simulate it unless explosive simulation is "
+                                    "allowed explicitly", "pass --allow-explosive to simulate "
+                                    "anyway (event counts are capped)")
+            raise ExplosiveProcessError(f"{params}: {text}") from None
     cat_out = _to_catalog(sims.times, sims.magnitudes, origin, t0, days, mc, name)
-    from geohazard.catalog.io import write_catalog
-
     write_catalog(cat_out, out)
     figures = {"events": int(sims.times.size), "days": days, "params": theta.to_dict(),
                "branching_ratio": theta.branching_ratio(law), "out": str(out)}
     console.print(kv_table("ETAS simulation", figures))
     emit_json(json_out, figures)
+
+
+def _check_simulate_flags(days: float, mc: float, b: float, m_max: float, seed: int | None,
+                          has_history: bool) -> None:
+    """Validate ``etas simulate``'s numeric flags against their ranges, by flag name."""
+    from geohazard.catalog.checks import check
+
+    check(days, "days", "--days")
+    check(b, "b", "--b")
+    check(m_max, "m_max", "--m-max")
+    if seed is not None:
+        check(seed, "seed", "--seed")
+    if not has_history:
+        check(mc, "mc", "--mc")
+        _check_m_max(m_max, f"--mc {mc:g}", mc)
+
+
+def _check_m_max(m_max: float, what: str, mc: float) -> None:
+    from geohazard.exceptions import ParameterError
+
+    if not m_max > mc:
+        raise ParameterError(f"--m-max {m_max:g} must exceed {what}")
+
+
+def _check_window(origin, t0: float, days: float, has_history: bool):  # noqa: ANN001, ANN202
+    """Day 0 as UTC; the simulated window must end before pandas' last date (2262)."""
+    import pandas as pd
+
+    from geohazard.catalog.core import to_utc
+    from geohazard.exceptions import ParameterError
+
+    origin = to_utc(origin, "--start")
+    last = pd.Timestamp.max.tz_localize("UTC")
+    if (last - origin) / pd.Timedelta(days=1) <= t0 + days:
+        start = "the history's end" if has_history else f"--start {origin:%Y-%m-%d}"
+        raise ParameterError(f"--days {days:g} from {start} runs past {last:%Y-%m-%d}, the "
+                             "last representable date; simulate a shorter window")
+    return origin
 
 
 def _to_catalog(times, mags, origin, t0, days, mc, name):  # noqa: ANN001, ANN202
@@ -215,5 +287,6 @@ def _to_catalog(times, mags, origin, t0, days, mc, name):  # noqa: ANN001, ANN20
     stamps = origin + pd.to_timedelta(times * 86_400e9, unit="ns")
     meta = CatalogMetadata(name=name, source="geohazard etas simulate", mag_completeness=mc,
                            start=origin + pd.to_timedelta(t0 * 86_400e9, unit="ns"),
-                           end=origin + pd.to_timedelta((t0 + days) * 86_400e9, unit="ns"))
+                           end=origin + pd.to_timedelta((t0 + days) * 86_400e9, unit="ns"),
+                           extra={"simulated": True})
     return Catalog({"time": stamps, "magnitude": mags}, meta)

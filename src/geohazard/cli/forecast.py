@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
+import pandas as pd
 import typer
 
 from geohazard.cli._common import JsonOpt, console, emit_json, kv_table
@@ -32,16 +33,90 @@ MetaOpt = Annotated[Path | None, typer.Option(
     "--meta", help="JSON sidecar with Mc and split dates (default: CATALOG.json if present).")]
 
 
+AllowExtrapolationOpt = Annotated[bool, typer.Option(
+    "--allow-extrapolation", help="Issue a forecast that starts after the end of the catalog's "
+    "data anyway (warned loudly; the models see no events in between).")]
+
+
 def fit_models(catalog, spec: str, fit_end, seed: int,  # noqa: ANN001
                checkpoint: Path | None = None) -> dict[str, tuple]:
     """Fit every model named in ``spec`` on the history before ``fit_end``, with a spinner."""
+    from geohazard.exceptions import InputError
     from geohazard.forecast.models import fit_model, parse_models
 
     fitted = {}
     for name in parse_models(spec):
         with console.status(f"fitting {name} on history before {fit_end}"):
-            fitted[name] = fit_model(name, catalog, fit_end, seed=seed, checkpoint=checkpoint)
+            try:
+                fitted[name] = fit_model(name, catalog, fit_end, seed=seed,
+                                         checkpoint=checkpoint)
+            except InputError as exc:
+                raise type(exc)(f"fitting {name} on the history before {fit_end}: {exc}"
+                                ) from None
     return fitted
+
+
+def check_run_flags(*, days: float, samples: int, seed: int, model: str,
+                    checkpoint: Path | None = None, outputs: dict[str, Path | None] | None = None,
+                    **others: float | None) -> None:
+    """Validate the flags shared by the forecast commands, by flag name, before any work.
+
+    ``others`` maps a parameter of :data:`geohazard.catalog.checks.RANGES` to its value
+    (None: not given); its flag is ``--`` plus the name with dashes. ``outputs`` maps flags
+    to output paths, checked writable before anything is computed or written.
+    """
+    from geohazard.catalog.checks import check, check_output
+    from geohazard.exceptions import DataFileNotFoundError
+    from geohazard.forecast.models import parse_models
+
+    check(days, "days", "--days")
+    check(samples, "samples", "--samples")
+    check(seed, "seed", "--seed")
+    for key, value in others.items():
+        if value is not None:
+            check(value, key, "--" + key.replace("_", "-"))
+    parse_models(model)
+    if checkpoint is not None and not Path(checkpoint).is_file():
+        raise DataFileNotFoundError(f"--checkpoint {checkpoint}: no such file")
+    for flag, path in (outputs or {}).items():
+        check_output(path, flag)
+
+
+def apply_mc(catalog, mc: float | None):  # noqa: ANN001, ANN201 - Catalog
+    """Keep events above ``--mc``, refusing a value the catalog cannot support."""
+    from geohazard.catalog.checks import check
+    from geohazard.exceptions import InputError
+
+    if mc is None:
+        return catalog
+    check(mc, "mc", "--mc")
+    known = catalog.metadata.mag_completeness
+    if known is not None and mc < known:
+        raise InputError(f"--mc {mc:g} is below the catalog's magnitude of completeness "
+                         f"{known:g} (sidecar 'mag_completeness'): events below it are missing, "
+                         "so forecasts would be counted against an incomplete catalog")
+    out = catalog.above_completeness(mc)
+    if len(out) < 2:
+        raise InputError(f"--mc {mc:g} leaves {len(out)} events of {len(catalog)} in "
+                         f"catalog '{catalog.metadata.name}'")
+    return out
+
+
+def forecast_start(catalog, start: str, allow_extrapolation: bool = False):  # noqa: ANN001, ANN201
+    """``--start`` as UTC, refused after the end of the data unless --allow-extrapolation."""
+    from geohazard.forecast.models import check_forecast_start
+
+    return check_forecast_start(catalog, start, what="--start",
+                                allow_extrapolation=allow_extrapolation,
+                                allow_hint="--allow-extrapolation")
+
+
+def covered_observations(catalog, t0: float, t1: float) -> np.ndarray | None:  # noqa: ANN001
+    """Event days in ``(t0, t1]``, or None when the data do not cover the whole window."""
+    if t1 > catalog.day_of(catalog.coverage_end) + 1e-9:
+        return None
+    obs = _observed(catalog, t0, t1)
+    return obs if obs.size else None
 
 
 def _observed(catalog, t0: float, t1: float) -> np.ndarray:  # noqa: ANN001
@@ -65,17 +140,17 @@ def issue(
     dh: DhOpt = 0.05,
     meta: MetaOpt = None,
     json_out: JsonOpt = None,
+    allow_extrapolation: AllowExtrapolationOpt = False,
 ) -> None:
     """Simulate continuations after START conditioned on all history, per model."""
     from geohazard.catalog import read_catalog
-    from geohazard.catalog.core import to_utc
     from geohazard.forecast.archive import ForecastArchive
     from geohazard.forecast.forecasting import issue_forecast
 
-    cat = read_catalog(catalog, sidecar=meta)
-    if mc is not None:
-        cat = cat.above_completeness(mc)
-    t_start = to_utc(start, "--start")
+    check_run_flags(days=days, samples=samples, seed=seed, model=model, checkpoint=checkpoint,
+                    dh=dh, outputs={"--archive": archive, "--report": report, "--json": json_out})
+    cat = apply_mc(read_catalog(catalog, sidecar=meta), mc)
+    t_start = forecast_start(cat, start, allow_extrapolation)
     region, feats = _spatial_setup(cat, spatial, dh)
     if region is not None and mc is None and cat.metadata.mag_completeness is not None:
         cat = cat.above_completeness()
@@ -104,9 +179,10 @@ def issue(
         from geohazard.report.forecast import write_forecast_report
 
         t0, t1 = forecasts[0].t_start, forecasts[0].t_end
-        observed = _observed(cat, t0, t1)
-        located = _observed_locations(cat, t0, t1) if region is not None else None
-        write_forecast_report(report, forecasts, observed_times=observed if observed.size else None,
+        observed = covered_observations(cat, t0, t1)
+        located = (_observed_locations(cat, t0, t1) if region is not None and observed is not None
+                   else None)
+        write_forecast_report(report, forecasts, observed_times=observed,
                               region=region, observed_locations=located)
         console.print(f"wrote {report}")
     emit_json(json_out, out)
@@ -161,19 +237,16 @@ def backtest(
     from rich.progress import Progress
 
     from geohazard.catalog import read_catalog
-    from geohazard.catalog.core import to_utc
-    from geohazard.exceptions import InputError
     from geohazard.forecast.archive import ForecastArchive
     from geohazard.forecast.backtest import backtest as run_backtest
 
+    check_run_flags(days=days, samples=samples, seed=seed, model=model, checkpoint=checkpoint,
+                    dh=dh, outputs={"--archive": archive, "--report": report, "--json": json_out})
     cat = read_catalog(catalog, sidecar=meta)
     if spatial:
         cat = cat.above_completeness() if cat.metadata.mag_completeness is not None else cat
     md = cat.metadata
-    t0 = to_utc(start) if start else md.test_start
-    t1 = to_utc(end) if end else (md.end if md.end is not None else cat.times[-1])
-    if t0 is None:
-        raise InputError("backtest: give --start or a catalog with a test split date")
+    t0, t1 = _backtest_span(cat, start, end, days)
     if spatial:
         from geohazard.forecast.models import parse_models
         from geohazard.forecast.spatial_models import catalog_region, fit_spatial_models
@@ -219,6 +292,33 @@ def backtest(
     emit_json(json_out, data)
 
 
+def _backtest_span(cat, start: str | None, end: str | None, days: float):  # noqa: ANN001, ANN202
+    """Test period ``(t0, t1)``: inside the data, at least one ``--days`` window long."""
+    import logging
+
+    from geohazard.catalog.core import to_utc
+    from geohazard.exceptions import InputError
+
+    md = cat.metadata
+    if start is None and md.test_start is None:
+        raise InputError("--start: give a test start, or a catalog with a test split date")
+    what = "--start" if start else "the test split start (sidecar 'test_start')"
+    t0 = cat.check_covered(start if start else md.test_start, what)
+    cover = cat.coverage_end
+    t1 = to_utc(end, "--end") if end else cover
+    if not t1 > t0:
+        raise InputError(f"--end {t1} must be after {what} {t0}")
+    if t1 > cover:
+        logging.getLogger(__name__).warning(
+            "--end %s is after the end of the data (%s): windows after it are not scored",
+            t1, cover)
+        t1 = cover
+    if (t1 - t0) / pd.Timedelta(days=1) < days - 1e-9:
+        raise InputError(f"--days {days:g}: no window that long fits between {t0} and {t1} "
+                         "(the test start and the end of the data or --end)")
+    return t0, t1
+
+
 @app.command()
 def run(
     catalog: CatalogOpt,
@@ -246,20 +346,24 @@ def run(
 
     from geohazard.catalog import read_catalog
     from geohazard.catalog.core import to_utc
+    from geohazard.exceptions import InputError
     from geohazard.forecast.archive import ForecastArchive
     from geohazard.forecast.prospective import run_prospective
 
-    cat = read_catalog(catalog)
-    if mc is not None:
-        cat = cat.above_completeness(mc)
-    t_start = to_utc(start, "--start")
+    check_run_flags(days=days, samples=samples, seed=seed, model=model, checkpoint=checkpoint,
+                    every=every, refit_every=refit_every,
+                    outputs={"--archive": archive, "--json": json_out})
+    cat = apply_mc(read_catalog(catalog), mc)
+    t_start = forecast_start(cat, start)
+    t_last = to_utc(end, "--end") if end else None
+    if t_last is not None and t_last < t_start:
+        raise InputError(f"--end {t_last} is before --start {t_start}")
     t_fit = to_utc(fit_end, "--fit-end") if fit_end else t_start
     if t_fit > t_start:
-        from geohazard.exceptions import InputError
-
         raise InputError(f"--fit-end {t_fit} is after --start {t_start}: forecasts would "
                          "use future data")
-    store = ForecastArchive(archive)
+    store = ForecastArchive(archive)  # an existing one is checked now; a new one is created
+    #                                   with the first forecast, so bad arguments leave none
     if refit_every is not None:
         from geohazard.forecast.models import fit_model, parse_models
 
@@ -273,7 +377,7 @@ def run(
     with Progress(console=console) as prog:
         task = prog.add_task("issue times", total=None)
         result = run_prospective(
-            cat, fitted, store, t_start, to_utc(end, "--end") if end else None,
+            cat, fitted, store, t_start, t_last,
             every_days=every, days=days, n_samples=samples, seed=seed, refit=refit,
             refit_every_days=refit_every,
             progress=lambda done, total: prog.update(task, completed=done, total=total))
@@ -294,9 +398,13 @@ def evaluate(
 ) -> None:
     """Score every archived forecast whose window the catalog now covers."""
     from geohazard.catalog import read_catalog
+    from geohazard.catalog.checks import check, check_output
     from geohazard.forecast.archive import ForecastArchive
     from geohazard.forecast.prospective import evaluate_archive
 
+    check(seed, "seed", "--seed")
+    check_output(report, "--report")
+    check_output(json_out, "--json")
     cat = read_catalog(catalog)
     if not Path(archive).exists() and "://" not in str(archive):
         from geohazard.exceptions import DataFileNotFoundError

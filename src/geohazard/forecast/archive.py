@@ -106,7 +106,24 @@ class ForecastArchive:
 
     def __init__(self, url: str | Path) -> None:
         self.url = str(url)
-        self.engine = _engine(url)
+        self._engine: Engine | None = None
+        if "://" in self.url or Path(self.url).exists():  # an existing file is checked now
+            self._engine = _engine(url)
+
+    @property
+    def engine(self) -> Engine:
+        """The database engine; a new SQLite file is created on first use, not before.
+
+        So a run that fails on bad arguments before storing anything leaves no archive.
+        """
+        if self._engine is None:
+            self._engine = _engine(self.url)
+        return self._engine
+
+    @property
+    def created(self) -> bool:
+        """True once the database exists (an existing file, a URL, or after a write)."""
+        return self._engine is not None
 
     def add(self, forecast: Forecast, *, catalog: str = "", params_hash: str = "") -> int:
         """Store ``forecast`` in one transaction and return its id."""
@@ -132,6 +149,7 @@ class ForecastArchive:
 
     def add_evaluation(self, forecast_id: int, result: WindowEvaluation) -> int:
         """Store the evaluation of forecast ``forecast_id``."""
+        self._require_created(forecast_id)
         with Session(self.engine) as session, session.begin():
             if session.get(ForecastRecord, forecast_id) is None:
                 raise InputError(f"archive {self.url}: no forecast with id {forecast_id}")
@@ -149,6 +167,8 @@ class ForecastArchive:
             stmt = stmt.where(ForecastRecord.model == model)
         if catalog is not None:
             stmt = stmt.where(ForecastRecord.catalog == catalog)
+        if not self.created:
+            return []
         with Session(self.engine) as session:
             return [self._row(r) for r in session.scalars(stmt)]
 
@@ -165,12 +185,15 @@ class ForecastArchive:
         ).order_by(ForecastRecord.id).limit(1)
         if params_hash is not None:
             stmt = stmt.where(ForecastRecord.params_hash == params_hash)
+        if not self.created:
+            return None
         with Session(self.engine) as session:
             found = session.scalars(stmt).first()
         return int(found) if found is not None else None
 
     def counts(self, forecast_id: int) -> np.ndarray:
         """The simulated counts of forecast ``forecast_id``."""
+        self._require_created(forecast_id)
         with Session(self.engine) as session:
             rec = session.get(ForecastRecord, forecast_id)
             if rec is None:
@@ -180,8 +203,16 @@ class ForecastArchive:
     def evaluations(self, forecast_id: int) -> list[dict[str, Any]]:
         """Stored evaluations of one forecast."""
         stmt = select(EvaluationRecord).where(EvaluationRecord.forecast_id == forecast_id)
+        if not self.created:
+            return []
         with Session(self.engine) as session:
             return [r.result for r in session.scalars(stmt)]
+
+    def _require_created(self, forecast_id: int) -> None:
+        """A forecast id cannot exist in an archive not yet created (and none is created)."""
+        if not self.created:
+            raise InputError(f"archive {self.url}: no forecast with id {forecast_id} "
+                             "(the archive holds no forecasts yet)")
 
     @staticmethod
     def _row(r: ForecastRecord) -> dict[str, Any]:

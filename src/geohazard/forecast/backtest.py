@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -9,13 +10,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from geohazard.catalog.core import Catalog
+from geohazard.catalog.checks import check
+from geohazard.catalog.core import Catalog, to_utc
 from geohazard.exceptions import InputError
 from geohazard.forecast.archive import ForecastArchive
 from geohazard.forecast.base import PointProcessModel
 from geohazard.forecast.evaluation import BacktestSummary, WindowEvaluation, evaluate_window
 from geohazard.forecast.forecasting import Forecast, issue_forecast
 from geohazard.rng import RNGLike, spawn
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from geohazard.forecast.csep_adapter import SpatialRegion
@@ -78,11 +82,24 @@ class BacktestResult:
 
 
 def window_edges(catalog: Catalog, start: Any, end: Any, days: float) -> np.ndarray:
-    """Consecutive ``days``-long windows from ``start`` while they end by ``end``."""
+    """Consecutive ``days``-long windows from ``start`` while they end by ``end``.
+
+    Only windows the catalog covers are returned: ``end`` is cut at
+    :attr:`Catalog.coverage_end` with a warning, since a window past the data would be
+    scored as if no event had happened in it.
+    """
+    check(days, "days")
+    start = catalog.check_covered(start, "backtest: start")
+    cover = catalog.coverage_end
+    end = to_utc(end, "backtest: end")
+    if end > cover:
+        log.warning("backtest: end %s is after the end of the data (%s): windows after it are "
+                    "not scored", end, cover)
+        end = cover
     t0, t1 = catalog.day_of(start), catalog.day_of(end)
     n = int(np.floor((t1 - t0) / days + 1e-9))
     if n < 1:
-        raise InputError(f"backtest: no {days}-day window fits between {start} and {end}")
+        raise InputError(f"backtest: no {days:g}-day window fits between {start} and {end}")
     lo = t0 + days * np.arange(n)
     return np.column_stack([lo, lo + days])
 

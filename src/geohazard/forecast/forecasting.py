@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geohazard.catalog.checks import check
 from geohazard.catalog.core import EventSequence
-from geohazard.exceptions import InputError
 from geohazard.forecast.base import Continuations, PointProcessModel
 from geohazard.rng import RNGLike
 
@@ -179,10 +179,8 @@ def issue_forecast(
     info
         Extra provenance stored with the forecast.
     """
-    if days <= 0:
-        raise InputError(f"forecast: --days must be positive, got {days}")
-    if n_samples < 1:
-        raise InputError(f"forecast: --samples must be >= 1, got {n_samples}")
+    check(days, "days", "forecast: days")
+    check(n_samples, "samples", "forecast: n_samples")
     t0 = time.perf_counter()
     cont = model.sample(history, days, n_samples, rng=rng)
     meta = {"training_events": len(history), "seconds": time.perf_counter() - t0,

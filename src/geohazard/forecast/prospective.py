@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geohazard.catalog.checks import check
 from geohazard.catalog.core import Catalog
 from geohazard.exceptions import InputError
 from geohazard.forecast.archive import ForecastArchive
@@ -35,9 +36,12 @@ Progress = Callable[[int, int], None]
 
 
 def data_end(catalog: Catalog) -> float:
-    """Days since the origin up to which the catalog is complete (metadata end, else last event)."""
-    md = catalog.metadata
-    return catalog.day_of(md.end) if md.end is not None else float(catalog.days()[-1])
+    """Days since the origin up to which the catalog covers time (:attr:`Catalog.coverage_end`).
+
+    The sidecar ``end``, else the last event; the last event when the events stop
+    implausibly long before the sidecar ``end``.
+    """
+    return catalog.day_of(catalog.coverage_end)
 
 
 def issue_times(catalog: Catalog, start: Any, end: Any | None, every_days: float) -> np.ndarray:
@@ -46,13 +50,11 @@ def issue_times(catalog: Catalog, start: Any, end: Any | None, every_days: float
     ``end`` defaults to the end of the data; times after it are dropped (a forecast can only
     be issued once its history is known).
     """
-    if not every_days > 0:
-        raise InputError(f"prospective: --every must be positive, got {every_days}")
-    t0 = catalog.day_of(start)
+    check(every_days, "every", "every_days")
+    t0 = catalog.day_of(catalog.check_covered(start, "prospective: start"))
     t1 = min(catalog.day_of(end), data_end(catalog)) if end is not None else data_end(catalog)
     if t1 < t0:
-        raise InputError(f"prospective: start {start} is after the end of the data "
-                         f"({catalog.origin + pd.to_timedelta(t1, unit='D')})")
+        raise InputError(f"prospective: end {end} is before start {start}")
     n = int(np.floor((t1 - t0) / every_days + 1e-9)) + 1
     return t0 + every_days * np.arange(n)
 
@@ -141,8 +143,10 @@ def run_prospective(
         raise InputError("prospective: no models given")
     if (refit is None) != (refit_every_days is None):
         raise InputError("prospective: give both refit and refit_every_days, or neither")
-    if refit_every_days is not None and not refit_every_days > 0:
-        raise InputError(f"prospective: --refit-every must be positive, got {refit_every_days}")
+    if refit_every_days is not None:
+        check(refit_every_days, "refit_every", "refit_every_days")
+    check(days, "days")
+    check(n_samples, "samples", "n_samples")
     times = issue_times(catalog, start, end, every_days)
     name = catalog.metadata.name
     issued: list[int] = []

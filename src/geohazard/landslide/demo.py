@@ -13,7 +13,7 @@ from geohazard.rng import RNGLike, as_generator
 __all__ = ["run_demo"]
 
 
-def run_demo(out_dir: Path, rng: RNGLike = None) -> dict[str, Any]:
+def run_demo(out_dir: Path, rng: RNGLike = None, render: Any = None) -> dict[str, Any]:
     """Synthetic terrain, fault and landslides from a known logistic model, then fit it.
 
     Writes ``dem.tif``, ``slope_deg.tif``, ``fault_side.tif``, ``susceptibility.tif``,
@@ -25,6 +25,9 @@ def run_demo(out_dir: Path, rng: RNGLike = None) -> dict[str, Any]:
         Output folder (created).
     rng
         Generator or seed.
+    render
+        Figures and report writer passed to
+        :func:`~geohazard.landslide.pipeline.run_susceptibility` (None: no report).
 
     Returns
     -------
@@ -47,7 +50,7 @@ def run_demo(out_dir: Path, rng: RNGLike = None) -> dict[str, Any]:
     sides = flt.fault_factors(case.faults, case.dem)
     rst.write_geotiff(sides.side.astype(np.int8), out / "fault_side.tif")
     res = run_susceptibility(case.factors, case.landslide, out, method="logistic",
-                             categorical=["lith"], n_folds=4, rng=gen)
+                             categorical=["lith"], n_folds=4, render=render, rng=gen)
     tab = sus.cell_table(case.factors, case.landslide)
     auc_true = sus.roc_auc(tab.landslide.to_numpy(), case.probability.values.ravel())
     model = res["model"]

@@ -6,7 +6,7 @@ The CLI (``geohazard landslide susceptibility``) and the demo call :func:`run_su
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,9 @@ from geohazard.rng import RNGLike, as_generator
 
 log = logging.getLogger(__name__)
 
-__all__ = ["default_block_size", "run_susceptibility"]
+__all__ = ["Renderer", "default_block_size", "run_susceptibility"]
+
+Renderer = Callable[..., Path]  # (out_dir, summary, map, landslide, cv, tables) -> report path
 
 
 def default_block_size(ref: xr.DataArray, n_blocks_per_side: int = 5) -> float:
@@ -57,7 +59,7 @@ def run_susceptibility(
     n_estimators: int = 200,
     n_bins: int = 10,
     inventory: xr.Dataset | None = None,
-    report: bool = True,
+    render: Renderer | None = None,
     rng: RNGLike = None,
 ) -> dict[str, Any]:
     """Fit a susceptibility model, validate it on spatial blocks, map it and report.
@@ -88,8 +90,11 @@ def run_susceptibility(
     inventory
         Inventory rasters (:func:`inventory.inventory_rasters`) for the factor statistics;
         derived from ``landslide`` (one landslide per cell) when omitted.
-    report
-        Write figures and the HTML report.
+    render
+        Figures and report writer, called as ``render(out_dir, summary, map, landslide, cv,
+        tables)`` and returning the report's path (for example
+        :func:`geohazard.report.landslide_susceptibility.write_report`); None writes the map,
+        tables and summary only. The domain package never draws itself.
     rng
         Generator or seed.
 
@@ -132,10 +137,8 @@ def run_susceptibility(
             "model": fitted.summary(), "cv": cv.to_dict(), "susceptibility_tif": str(tif),
             "factors_csv": str(out / "factors.csv"),
         }
-        if report:
-            from geohazard.report.landslide_susceptibility import write_report
-
-            summary["report"] = str(write_report(out, summary, smap, landslide, cv, tables))
+        if render is not None:
+            summary["report"] = str(render(out, summary, smap, landslide, cv, tables))
         write_json_atomic(out / "summary.json", summary)
     return summary
 

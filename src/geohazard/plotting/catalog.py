@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
@@ -65,3 +67,34 @@ def frequency_magnitude(
     ax.set_ylabel("number of events")
     ax.legend(fontsize=8)
     return ax
+
+
+def save_plots(catalog: Catalog, out_dir: str | Path) -> list[Path]:
+    """Write magnitude-time, cumulative-count and FMD PNGs into ``out_dir`` (atomically).
+
+    The FMD shows the b-value above the sidecar's Mc (strict cut), else above the
+    maximum-curvature Mc.
+    """
+    from geohazard.catalog.stats import b_value, mc_maxc
+    from geohazard.catalog.summary import bin_width
+    from geohazard.io_utils import atomic_path
+
+    out = Path(out_dir)
+    md = catalog.metadata
+    mc = md.mag_completeness if md.mag_completeness is not None else mc_maxc(catalog.magnitudes)
+    bv = b_value(catalog.magnitudes, mc, bin_width(catalog),
+                 strict=md.mag_completeness is not None)
+    paths = []
+    for name, draw in (
+        ("magnitude_time", lambda ax: magnitude_time(catalog, ax=ax)),
+        ("cumulative_count", lambda ax: cumulative_count(catalog, ax=ax)),
+        ("frequency_magnitude", lambda ax: frequency_magnitude(catalog, bv, ax=ax)),
+    ):
+        fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+        draw(ax)
+        path = out / f"{name}.png"
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths

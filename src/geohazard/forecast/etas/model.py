@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
+from geohazard.catalog.checks import check, fmt_number
 from geohazard.catalog.core import Catalog, EventSequence
 from geohazard.exceptions import InputError, NotFittedError, ParameterError
 from geohazard.forecast.base import Continuations, ScoreResult
@@ -54,6 +55,7 @@ class FitReport:
     constrained: bool
     at_bounds: tuple[str, ...]
     starts: list[dict[str, Any]] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping."""
@@ -167,11 +169,14 @@ class ETAS:
             ``mag_law_``, ``loglik_`` and ``report_``.
         """
         seq = self._as_sequence(data)
+        self._check_settings()
         started = time.perf_counter()
         mc = self._mc(seq)
         n = seq.n_scored
         if n < 10:
-            raise InputError(f"ETAS fit: need at least 10 scored events, got {n}")
+            raise InputError(f"ETAS fit: need at least 10 scored events, got {n} in the "
+                             f"scored window {_window_text(seq)} (events above Mc {mc:g})")
+        ties = tied_times(seq)
         b = self.b if self.b is not None else b_value_mle(seq.magnitudes[seq.scored], mc,
                                                           self.mag_bin)
         law = MagnitudeLaw(b=b, mc=mc, m_max=self.m_max)
@@ -188,11 +193,27 @@ class ETAS:
         res = optimize.minimize(objective, best.x, jac=True, method="L-BFGS-B", bounds=bounds,
                                 options={"maxiter": self.max_iter, "ftol": self.tol,
                                          "gtol": 1e-9, "maxcor": 20})
-        self._store(res, objective, law, started, probes)
+        self._store(res, objective, law, started, probes, ties)
         return self
 
+    def _check_settings(self) -> None:
+        """Validate the settings against their physical ranges (Python names)."""
+        check(self.n_starts, "starts", "n_starts")
+        check(self.max_iter, "max_iter")
+        check(self.param_draws, "param_draws")
+        if self.taper_days is not None:
+            check(self.taper_days, "taper_days")
+        if self.constrained:
+            check(self.n_max, "n_max")
+            check(self.p_min, "p_min")
+            if self.p_min <= 1.0 and self.taper_days is None:
+                raise ParameterError(f"p_min must exceed 1 without a taper (the Omori integral "
+                                     f"diverges for p <= 1), got {fmt_number(self.p_min)}")
+        if self.fixed_alpha is not None and self.fixed_alpha != "b":
+            check(self.fixed_alpha, "fixed_alpha")
+
     def _store(self, res: Any, objective: Objective, law: MagnitudeLaw, started: float,
-               probes: list[Any]) -> None:
+               probes: list[Any], ties: int = 0) -> None:
         transform = objective.transform
         self.params_ = ETASParams.from_array(transform.theta(res.x), transform.tau)
         self.mc_ = law.mc
@@ -211,9 +232,14 @@ class ETAS:
             at_bounds=at_bounds,
             starts=[{"params": transform.theta(r.x).tolist(), "nll_per_event": float(r.fun)}
                     for r in probes],
+            warnings=fit_warnings(self.params_, law, tuple(
+                b for b in at_bounds if b != "alpha" or transform.alpha is None),
+                ties, self.constrained),
         )
         if not res.success:
             log.warning("ETAS fit did not converge: %s", res.message)
+        for text in self.report_.warnings:
+            log.warning("%s", text)
 
     def _starts(self, seq: EventSequence, mc: float, transform: Transform) -> list[np.ndarray]:
         """Starting points: background half the mean rate, branching ratio 0.5 over the window."""
@@ -360,3 +386,63 @@ class ETAS:
         if hasattr(self, "report_"):
             out["report"] = self.report_.to_dict()
         return out
+
+
+def tied_times(seq: EventSequence) -> int:
+    """Number of events that share their time with the previous event."""
+    return int(np.count_nonzero(np.diff(seq.times) == 0.0))
+
+
+def fit_warnings(params: ETASParams, law: MagnitudeLaw, at_bounds: tuple[str, ...],
+                 ties: int = 0, constrained: bool = False,
+                 what: str = "ETAS fit") -> tuple[str, ...]:
+    """Why a fit is suspect: an explosive branching ratio, parameters at bounds, tied times.
+
+    Parameters
+    ----------
+    params
+        The fitted parameters.
+    law
+        The magnitude law of the fit.
+    at_bounds
+        Names of the optimiser coordinates that ended on a bound.
+    ties
+        Events sharing their time with the previous one.
+    constrained
+        Whether the subcritical parameterisation was used (``n``, ``p`` bounds are constraints).
+    what
+        How the messages start (``"ETAS fit"``, ``"ETAS parameters"``).
+
+    Returns
+    -------
+    tuple of str
+        One sentence per problem (empty for a clean fit).
+    """
+    out = []
+    n = params.branching_ratio(law)
+    if not math.isfinite(n):
+        out.append(f"{what}: branching ratio n = inf (p = {params.p:.4g} <= 1 without a "
+                   "taper, or alpha >= b): the fitted process is explosive; forecasts from it "
+                   "are not meaningful (fit with --constrained or --taper-days)")
+    elif n >= 1.0:
+        out.append(f"{what}: branching ratio n = {n:.4g} >= 1: the fitted process is "
+                   "explosive (supercritical); fit with --constrained or --taper-days")
+    if at_bounds:
+        kind = "constraint binds" if constrained and set(at_bounds) <= {"n", "p"} else (
+            "parameters sit at their search bounds")
+        out.append(f"{what}: {kind} ({', '.join(at_bounds)}): the likelihood optimum lies "
+                   "beyond them and the estimate is not an interior maximum")
+    if ties:
+        out.append(f"{what}: {ties} events share their time with the previous event "
+                   "(tied times); zero lags push c, k and alpha to their bounds: remove "
+                   "duplicates or restore sub-second times")
+    return tuple(out)
+
+
+def _window_text(seq: EventSequence) -> str:
+    """The scored window of ``seq`` as UTC dates (or days without an origin)."""
+    if seq.origin is None:
+        return f"({seq.t_nll_start:g}, {seq.t_end:g}] days"
+    lo = seq.origin + np.timedelta64(int(round(seq.t_nll_start * 86_400)), "s")
+    hi = seq.origin + np.timedelta64(int(round(seq.t_end * 86_400)), "s")
+    return f"{lo:%Y-%m-%d %H:%M} to {hi:%Y-%m-%d %H:%M}"

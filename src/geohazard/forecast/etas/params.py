@@ -17,9 +17,11 @@ integral finite for every ``p``.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -70,22 +72,26 @@ class ETASParams:
 
     def __post_init__(self) -> None:
         if self.tau is not None:
-            tau = float(self.tau)
+            try:
+                tau = float(self.tau)
+            except (TypeError, ValueError):
+                raise ParameterError(f"ETAS taper 'tau' must be a number of days, got "
+                                     f"{self.tau!r}") from None
             if not np.isfinite(tau) or not TAU_BOUNDS[0] <= tau <= TAU_BOUNDS[1]:
-                raise ParameterError(f"ETAS taper 'tau' = {self.tau!r} days is outside "
-                                     f"{list(TAU_BOUNDS)}")
+                raise ParameterError(f"ETAS taper 'tau' = {tau:g} days is outside "
+                                     f"[{TAU_BOUNDS[0]:g}, {TAU_BOUNDS[1]:g}]")
             object.__setattr__(self, "tau", tau)
         for name in PARAM_NAMES:
             value = getattr(self, name)
             try:
                 value = float(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ParameterError(f"ETAS parameter '{name}' must be a number, got "
                                      f"{value!r}") from None
             lo, hi = BOUNDS[name]
             if not np.isfinite(value) or not lo <= value <= hi:
                 raise ParameterError(
-                    f"ETAS parameter '{name}' = {value!r} is outside its bounds [{lo}, {hi}]"
+                    f"ETAS parameter '{name}' = {value:g} is outside its bounds [{lo:g}, {hi:g}]"
                 )
             object.__setattr__(self, name, value)
 
@@ -117,6 +123,9 @@ class ETASParams:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ETASParams:
         """Build from a mapping; accepts a ``{"params": {...}}`` wrapper as written by the CLI."""
+        if not isinstance(data, Mapping):
+            raise ParameterError(f"ETAS parameters must be a mapping of {list(PARAM_NAMES)}, "
+                                 f"got {type(data).__name__}")
         if "params" in data and isinstance(data["params"], Mapping):
             data = data["params"]
         missing = [n for n in PARAM_NAMES if n not in data]
@@ -142,6 +151,74 @@ class ETASParams:
     def branching_ratio(self, mag_law: MagnitudeLaw, horizon: float = math.inf) -> float:
         """Mean number of direct aftershocks per event, over ``horizon`` days."""
         return self.k * mag_law.mean_productivity(self.alpha) * self.omori_integral(horizon)
+
+
+def read_params(path: str | Path, catalog: str = "") -> tuple[ETASParams, float | None]:
+    """Read an ETAS parameter file (JSON): as written by ``etas fit --json`` or the paper's.
+
+    Parameters
+    ----------
+    path
+        JSON object with ``mu, k, alpha, c, p`` (optionally ``tau``, ``b_value``), or a
+        ``{"params": {...}}`` wrapper, or ``{"catalogs": {NAME: {...}}}`` (per catalog).
+    catalog
+        Catalog name to pick from a ``catalogs`` file.
+
+    Returns
+    -------
+    (ETASParams, float or None)
+        The parameters and the file's ``b_value`` (None when absent).
+
+    Raises
+    ------
+    DataFileNotFoundError
+        The file does not exist.
+    ParameterError
+        Anything else: unreadable, not JSON, missing or out-of-bounds values (the message
+        names the file).
+    """
+    from geohazard.exceptions import DataFileNotFoundError
+
+    p = Path(path)
+    if not p.is_file():
+        raise DataFileNotFoundError(f"{p}: parameter file not found")
+    try:
+        raw = json.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ParameterError(f"{p}: not a text (UTF-8) JSON file") from None
+    except json.JSONDecodeError as exc:
+        raise ParameterError(f"{p}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise ParameterError(f"{p}: JSON nested too deeply") from None
+    try:
+        return _params_from_json(raw, catalog)
+    except ParameterError as exc:
+        raise ParameterError(f"{p}: {exc}") from None
+
+
+def _params_from_json(raw: Any, catalog: str) -> tuple[ETASParams, float | None]:
+    if isinstance(raw, dict) and "catalogs" in raw:
+        table = raw["catalogs"]
+        if not isinstance(table, dict):
+            raise ParameterError("'catalogs' must map catalog names to parameter objects")
+        if catalog not in table:
+            raise ParameterError(f"no entry for catalog '{catalog}' in 'catalogs' "
+                                 f"(has {sorted(map(str, table))})")
+        raw = table[catalog]
+    if not isinstance(raw, dict):
+        raise ParameterError("expected a JSON object of ETAS parameters "
+                             f"{list(PARAM_NAMES)}")
+    params = ETASParams.from_dict(raw)
+    b = raw.get("b_value")
+    if b is None:
+        return params, None
+    try:
+        b = float(b)
+    except (TypeError, ValueError, OverflowError):
+        raise ParameterError(f"'b_value' must be a number, got {b!r}") from None
+    if not (math.isfinite(b) and 0.1 <= b <= 5.0):
+        raise ParameterError(f"'b_value' = {b:g} is outside [0.1, 5]")
+    return params, b
 
 
 def omori_cdf_integral(x: np.ndarray, c: float, p: float) -> np.ndarray:
@@ -192,9 +269,13 @@ class MagnitudeLaw:
 
     def __post_init__(self) -> None:
         if not np.isfinite(self.b) or not 0.1 <= self.b <= 5.0:
-            raise ParameterError(f"Gutenberg-Richter b = {self.b!r} is outside [0.1, 5]")
+            raise ParameterError(f"Gutenberg-Richter b = {float(self.b):g} is outside [0.1, 5]")
+        if not np.isfinite(self.mc):
+            raise ParameterError(f"magnitude of completeness mc = {float(self.mc):g} must be "
+                                 "a finite number")
         if self.m_max is not None and not self.m_max > self.mc:
-            raise ParameterError(f"m_max = {self.m_max} must exceed mc = {self.mc}")
+            raise ParameterError(f"m_max = {float(self.m_max):g} must exceed "
+                                 f"mc = {float(self.mc):g}")
 
     @property
     def beta(self) -> float:

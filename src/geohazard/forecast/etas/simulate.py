@@ -75,8 +75,8 @@ def check_subcritical(params: ETASParams, mag_law: MagnitudeLaw, allow_explosive
     if n >= 1.0 and not allow_explosive:
         raise ExplosiveProcessError(
             f"ETAS branching ratio n = {n:.4g} >= 1 (p = {params.p:.4g}, alpha = "
-            f"{params.alpha:.4g}, b = {mag_law.b:.4g}): the process is explosive; pass "
-            "allow_explosive=True to simulate anyway (event counts are capped by max_events)"
+            f"{params.alpha:.4g}, b = {mag_law.b:.4g}): the process is explosive; refusing to "
+            "simulate it unless explosive simulation is allowed explicitly"
         )
     return n
 
@@ -211,7 +211,8 @@ def simulate_continuations(
     Continuations, or (Continuations, Ancestry) with ``return_parents``
     """
     if not duration_days > 0 or n_samples < 1:
-        raise ParameterError("simulate: need duration_days > 0 and n_samples >= 1")
+        raise ParameterError(f"simulate: need duration_days > 0 and n_samples >= 1, got "
+                             f"{float(duration_days):g} and {n_samples}")
     check_subcritical(params, mag_law, allow_explosive)
     gen = as_generator(rng)
     t1 = t_start + duration_days

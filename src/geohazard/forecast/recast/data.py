@@ -96,7 +96,8 @@ class Normaliser:
         above ``seq.mag_completeness`` (binned at ``mag_roundoff``).
         """
         if len(seq) < 10:
-            raise InputError(f"RECAST needs at least 10 training events, got {len(seq)}")
+            raise InputError("RECAST needs at least 10 events in the training sequence (the "
+                             f"catalog up to its val_start), got {len(seq)}")
         log_tau = np.log(np.maximum(seq.inter_times[:-1], _MIN_GAP))
         mags = seq.magnitudes
         mc = seq.mag_completeness
@@ -270,3 +271,42 @@ class WindowDataset(torch.utils.data.Dataset):
     def collate(self, items: list[tuple[int, int]]) -> Batch:
         """Batch of the given windows."""
         return make_batch(self.arrays, list(items), self.warmup)
+
+
+class EpochSampler(torch.utils.data.Sampler):
+    """Window cuts and order of a :class:`WindowDataset`, a pure function of (seed, epoch).
+
+    :meth:`set_epoch` re-cuts the dataset's windows with a new random phase and fixes the
+    order of the epoch, so a run resumed at any epoch sees the same windows in the same order
+    as an uninterrupted one, whatever else drew random numbers meanwhile.
+    :meth:`state_dict` / :meth:`load_state_dict` carry the position across checkpoints.
+    """
+
+    def __init__(self, dataset: WindowDataset, seed: int) -> None:
+        if seed < 0:
+            raise InputError(f"seed must be >= 0, got {seed}")
+        self.dataset, self.seed, self.epoch = dataset, int(seed), -1
+        self.set_epoch(0)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Cut and order the windows of ``epoch``."""
+        if epoch != self.epoch:
+            self.dataset.reshuffle(np.random.default_rng([self.seed, int(epoch)]))
+            self.epoch = int(epoch)
+
+    def __iter__(self) -> Any:
+        order = np.random.default_rng([self.seed, self.epoch, 1]).permutation(len(self.dataset))
+        return iter(order.tolist())
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def state_dict(self) -> dict[str, int]:
+        """Seed and epoch."""
+        return {"seed": self.seed, "epoch": self.epoch}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        """Put the sampler at a saved epoch (the seed must match)."""
+        if int(state["seed"]) != self.seed:
+            raise InputError(f"sampler state of seed {state['seed']} given to seed {self.seed}")
+        self.set_epoch(int(state["epoch"]))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import pickle
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from geohazard.exceptions import InputError, NotFittedError
 from geohazard.forecast.base import Continuations, ScoreResult
 from geohazard.forecast.recast.data import Normaliser, full_batch, gap_arrays
 from geohazard.forecast.recast.model import NetConfig, RecastNet, gap_terms
+from geohazard.forecast.recast.runstate import load_torch_file
 from geohazard.forecast.recast.sampling import (
     FeatureMode,
     HistoryStateCache,
@@ -175,21 +175,23 @@ class Recast:
 
     @classmethod
     def load(cls, path: str | Path) -> Recast:
-        """Read a checkpoint written by :meth:`save` (``weights_only=True``)."""
+        """Read a checkpoint written by :meth:`save` (``weights_only=True``, never unpickled)."""
         p = Path(path)
-        if not p.exists():
-            raise InputError(f"{p}: checkpoint not found")
-        try:
-            payload = torch.load(p, map_location="cpu", weights_only=True)
-        except (RuntimeError, OSError, EOFError, pickle.UnpicklingError) as exc:
-            raise InputError(f"{p}: not a readable RECAST checkpoint ({exc})") from None
+        payload = load_torch_file(p, "RECAST checkpoint")
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            raise InputError(f"{p}: not a RECAST checkpoint (format {FORMAT!r} expected)")
-        known = {f.name for f in dataclasses.fields(TrainConfig)}
-        tc = {k: v for k, v in payload["train_config"].items() if k in known}
-        tc["features"] = tuple(tc.get("features", ()))
-        model = cls(TrainConfig(**tc))
-        net = RecastNet(NetConfig(**payload["net_config"]))
-        net.load_state_dict(payload["state_dict"])
-        model.net_, model.normaliser_ = net.eval(), Normaliser.from_dict(payload["normaliser"])
+            raise InputError(f"{p}: not a RECAST checkpoint (format {FORMAT!r} expected; "
+                             "use the model.pt that recast train writes)")
+        try:
+            known = {f.name for f in dataclasses.fields(TrainConfig)}
+            tc = {k: v for k, v in payload["train_config"].items() if k in known}
+            tc["features"] = tuple(tc.get("features", ()))
+            model = cls(TrainConfig(**tc))
+            net = RecastNet(NetConfig(**payload["net_config"]))
+            net.load_state_dict(payload["state_dict"])
+            norm = Normaliser.from_dict(payload["normaliser"])
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+            kind = type(exc).__name__
+            raise InputError(f"{p}: damaged RECAST checkpoint ({kind}: missing or inconsistent "
+                             "entries)") from None
+        model.net_, model.normaliser_ = net.eval(), norm
         return model

@@ -5,6 +5,11 @@ plus the learned magnitude and feature terms, whose decoders read a detached con
 the encoder sees only the paper's time objective). Validation: time-only NLL per day of
 the validation split (windowed with a long warm-up during training; the final scores are
 exact full-sequence passes). Optimiser: Adam with a reduce-on-plateau schedule.
+
+The plateau schedule is stepped here, at the end of each training epoch before the epoch's
+checkpoint is written, and its state travels in the checkpoint (``plateau``). Lightning would
+step it after the checkpoint, so a resumed run would miss one step and drift from an
+uninterrupted one.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ class RecastLightning(pl.LightningModule):
         self.time_scale = float(torch.tensor(normaliser["log_tau_mean"]).exp())
         self.b0 = float(normaliser["b"])
         self.mag_min = float(normaliser["mag_min"])
+        self.plateau: torch.optim.lr_scheduler.ReduceLROnPlateau | None = None
+        self._plateau_state: dict[str, Any] | None = None
 
     def _terms(self, batch: Batch) -> GapTerms:
         return gap_terms(self.net, batch, self.time_scale, self.b0, self.mag_min)
@@ -71,12 +78,30 @@ class RecastLightning(pl.LightningModule):
         return super().transfer_batch_to_device(batch, device, dataloader_idx)
 
     def configure_optimizers(self) -> Any:
-        """Adam, with reduce-on-plateau on ``val_nll`` unless ``lr_patience <= 0``."""
+        """Adam; with ``lr_patience > 0`` a reduce-on-plateau schedule on ``val_nll``."""
         opt = torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
-        if self.hparams.lr_patience <= 0:
-            return opt
-        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            opt, mode="min", factor=self.hparams.lr_factor, patience=self.hparams.lr_patience,
-            threshold=1e-4, threshold_mode="abs")
-        return {"optimizer": opt,
-                "lr_scheduler": {"scheduler": sched, "monitor": "val_nll", "interval": "epoch"}}
+        self.plateau = None
+        if self.hparams.lr_patience > 0:
+            self.plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                opt, mode="min", factor=self.hparams.lr_factor,
+                patience=self.hparams.lr_patience, threshold=1e-4, threshold_mode="abs")
+            if self._plateau_state is not None:
+                self.plateau.load_state_dict(self._plateau_state)
+        return opt
+
+    def on_train_epoch_end(self) -> None:
+        """Step the plateau schedule on this epoch's validation NLL (before checkpointing)."""
+        val = self.trainer.callback_metrics.get("val_nll")
+        if self.plateau is not None and val is not None:
+            self.plateau.step(float(val))
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Keep the plateau schedule's state."""
+        if self.plateau is not None:
+            checkpoint["plateau"] = self.plateau.state_dict()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Restore the plateau schedule's state (now, or when the optimiser is built)."""
+        self._plateau_state = checkpoint.get("plateau")
+        if self.plateau is not None and self._plateau_state is not None:
+            self.plateau.load_state_dict(self._plateau_state)

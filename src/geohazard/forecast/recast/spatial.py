@@ -149,13 +149,17 @@ class SpatialRecast:
         side = Path(str(path) + ".projection.json")
         if not side.exists():
             raise InputError(f"{side}: projection file of the SpatialRecast checkpoint not found")
-        info: dict[str, Any] = json.loads(side.read_text(encoding="utf-8"))
+        try:
+            info: dict[str, Any] = json.loads(side.read_text(encoding="utf-8"))
+            projection = LocalProjection(float(info["lon0"]), float(info["lat0"]))
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError) as exc:
+            raise InputError(f"{side}: not a readable projection file ({type(exc).__name__}: "
+                             "JSON with lon0 and lat0 expected)") from None
         model = Recast.load(path)
         if tuple(model.config.features[:2]) != FEATURES:
             raise InputError(f"{path}: not a SpatialRecast checkpoint (features "
                              f"{model.config.features})")
-        out = cls(model.config, projection=LocalProjection(info["lon0"], info["lat0"]),
-                  location_components=None)
+        out = cls(model.config, projection=projection, location_components=None)
         out.recast_, out.projection_ = model, out.projection
         return out
 

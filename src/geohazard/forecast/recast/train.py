@@ -12,14 +12,19 @@ The paper's loop (``paper_loop=True``): one gradient step per epoch on the whole
 training sequence, validation on the whole validation sequence, Adam lr 5e-2, patience
 200, min_delta 1e-3, at most 1500 epochs.
 
-Checkpoints: Lightning's ``last.ckpt`` lets a killed run resume (``resume=True``); the
-exported model file is a plain dict of tensors and numbers read with
-``torch.load(weights_only=True)``.
+Checkpoints: Lightning's ``last.ckpt`` (written at every epoch end) lets a killed run resume
+(``resume=True``) exactly: it carries every random state and the window sampler's epoch, and
+the run's identity (data fingerprint and settings), which must match the new run's
+(:mod:`~geohazard.forecast.recast.runstate`). The exported model file is a plain dict of
+tensors and numbers read with ``torch.load(weights_only=True)``.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import signal
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -28,14 +33,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import Callback, EarlyStopping, ModelCheckpoint, RichProgressBar
+from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from geohazard.catalog.core import Catalog, EventSequence
-from geohazard.exceptions import ParameterError
+from geohazard.exceptions import InputError, ParameterError
 from geohazard.forecast.recast.data import (
     Batch,
+    EpochSampler,
     GapArrays,
     Normaliser,
     WindowDataset,
@@ -46,8 +54,22 @@ from geohazard.forecast.recast.data import (
 )
 from geohazard.forecast.recast.lightning import RecastLightning
 from geohazard.forecast.recast.model import NetConfig
+from geohazard.forecast.recast.runstate import (
+    BEST,
+    CKPT_KEY,
+    LAST,
+    RUN_FILE,
+    ResumeState,
+    compare_identity,
+    data_fingerprint,
+    load_torch_file,
+    reset_run_folder,
+    run_identity,
+    saved_identity,
+)
 
 log = logging.getLogger(__name__)
+_MIN_SCORED = 10  # scored events a training or validation split needs
 
 
 @dataclass(frozen=True)
@@ -93,15 +115,33 @@ class TrainConfig:
         return out
 
     def check(self) -> None:
-        """Raise :class:`ParameterError` for impossible settings."""
+        """Raise :class:`ParameterError` for settings outside their ranges."""
         for name in ("hidden", "n_components", "window", "batch_windows", "max_epochs",
-                     "feature_components"):
+                     "feature_components", "val_window"):
             if getattr(self, name) < 1:
                 raise ParameterError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ParameterError(f"dropout must be in [0, 1), got {self.dropout}")
-        if not self.lr > 0:
-            raise ParameterError(f"lr must be > 0, got {self.lr}")
+        for name in ("warmup", "val_warmup", "patience", "seed"):
+            if getattr(self, name) < 0:
+                raise ParameterError(f"{name} must be >= 0, got {getattr(self, name)}")
+        ranges = {"dropout": (0.0, 1.0, "[0, 1)"), "lr_factor": (0.0, 1.0, "(0, 1)")}
+        for name, (lo, hi, text) in ranges.items():
+            v = getattr(self, name)
+            if not (lo <= v < hi and (name != "lr_factor" or v > 0)):
+                raise ParameterError(f"{name} must be in {text}, got {v}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ParameterError(f"lr must be finite and > 0, got {self.lr}")
+        if not (math.isfinite(self.min_delta) and self.min_delta >= 0):
+            raise ParameterError(f"min_delta must be finite and >= 0, got {self.min_delta}")
+        if self.max_time_s is not None and not self.max_time_s > 0:
+            raise ParameterError(f"max_time_s must be > 0 or None, got {self.max_time_s}")
+
+
+class TrainerSetupError(ParameterError):
+    """Lightning refused the accelerator / devices / strategy (``reason`` says why)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"accelerator, devices or strategy: {reason}")
+        self.reason = reason
 
 
 class _ListLoader:
@@ -115,21 +155,6 @@ class _ListLoader:
 
     def __len__(self) -> int:
         return len(self.batches)
-
-
-class _Reshuffle(Callback):
-    """New window phase and order every epoch, a function of (seed, epoch) only.
-
-    So a run resumed from a checkpoint sees the same windows as an uninterrupted one.
-    """
-
-    def __init__(self, dataset: WindowDataset, generator: torch.Generator, seed: int) -> None:
-        self.dataset, self.generator, self.seed = dataset, generator, seed
-
-    def on_train_epoch_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
-        epoch = int(trainer.current_epoch)
-        self.dataset.reshuffle(np.random.default_rng([self.seed, epoch]))
-        self.generator.manual_seed(self.seed * 1_000_003 + epoch)
 
 
 class _EpochLog(Callback):
@@ -151,6 +176,7 @@ class FitInfo:
     best_checkpoint: str
     stopped_early: bool
     config: dict[str, Any]
+    data_fingerprint: str = ""
 
 
 def split_sequences(catalog: Catalog, features: tuple[str, ...] = ()
@@ -160,19 +186,21 @@ def split_sequences(catalog: Catalog, features: tuple[str, ...] = ()
 
 
 def _loaders(cfg: TrainConfig, train: GapArrays, val: GapArrays
-             ) -> tuple[Any, _ListLoader, list[Callback]]:
+             ) -> tuple[Any, _ListLoader, EpochSampler | None]:
     if cfg.paper_loop:  # exact: the whole validation sequence from the catalog start
         val_loader = _ListLoader([full_batch(val)])
     else:
         val_loader = _ListLoader([make_batch(val, window_bounds(val, cfg.val_window),
                                              cfg.val_warmup)])
     if cfg.paper_loop:
-        return _ListLoader([full_batch(train)]), val_loader, []
+        return _ListLoader([full_batch(train)]), val_loader, None
     ds = WindowDataset(train, cfg.window, cfg.warmup)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    loader = torch.utils.data.DataLoader(ds, batch_size=cfg.batch_windows, shuffle=True,
-                                         collate_fn=ds.collate, generator=gen)
-    return loader, val_loader, [_Reshuffle(ds, gen, cfg.seed)]
+    sampler = EpochSampler(ds, cfg.seed)
+    # a private generator: the loader's own draw never touches the global torch RNG
+    loader = torch.utils.data.DataLoader(ds, batch_size=cfg.batch_windows, sampler=sampler,
+                                         collate_fn=ds.collate,
+                                         generator=torch.Generator().manual_seed(cfg.seed))
+    return loader, val_loader, sampler
 
 
 def build_module(cfg: TrainConfig, norm: Normaliser, train: GapArrays, val_days: float
@@ -216,37 +244,104 @@ def _trainer(cfg: TrainConfig, work_dir: Path, progress: bool, extra: list[Callb
     return trainer, ckpt, stop
 
 
+def _when(seq: EventSequence, day: float) -> str:
+    if seq.origin is None:
+        return f"day {day:.6g}"
+    return str((seq.origin + pd.to_timedelta(day, unit="D")).floor("s"))
+
+
+def _check_scored(arrays: GapArrays, seq: EventSequence, split: str) -> None:
+    n = int((arrays.is_event & arrays.scored).sum())
+    if n < _MIN_SCORED:
+        raise InputError(
+            f"RECAST needs at least {_MIN_SCORED} scored events in the {split} split to "
+            f"{'train' if split == 'train' else 'validate'}, got {n} (events from "
+            f"{_when(seq, seq.t_nll_start)} to {_when(seq, seq.t_end)}): move the split dates "
+            "or use a longer catalog")
+
+
+def _best_path(ckpt: ModelCheckpoint, work_dir: Path) -> Path:
+    """The best checkpoint in the run folder (also when the folder was moved or copied)."""
+    best = Path(ckpt.best_model_path) if ckpt.best_model_path else None
+    if best is not None and best.is_file() and best.parent.resolve() == work_dir.resolve():
+        return best
+    return work_dir / BEST if (work_dir / BEST).is_file() else work_dir / LAST
+
+
+def _fit(trainer: pl.Trainer, module: RecastLightning, loaders: tuple[Any, Any],
+         ckpt_path: str | None, state: ResumeState) -> None:
+    """``trainer.fit`` that lets Ctrl-C through as KeyboardInterrupt (not Lightning's exit 1)."""
+    main = threading.current_thread() is threading.main_thread()
+    handler = signal.getsignal(signal.SIGINT) if main else None
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", ".*does not have many workers.*")
+            warnings.filterwarnings("ignore", ".*is smaller than the logging interval.*")
+            warnings.filterwarnings("ignore", ".*Checkpoint directory .* exists and is not empty.*")
+            trainer.fit(module, *loaders, ckpt_path=ckpt_path, weights_only=True)
+    except SystemExit:
+        if state.interrupted:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        if main and handler is not None:
+            signal.signal(signal.SIGINT, handler)  # Lightning leaves Ctrl-C ignored
+
+
+def _trainer_or_error(cfg: TrainConfig, work_dir: Path, progress: bool, extra: list[Callback]
+                      ) -> tuple[pl.Trainer, ModelCheckpoint, EarlyStopping]:
+    try:
+        return _trainer(cfg, work_dir, progress, extra)
+    except (MisconfigurationException, ValueError, RuntimeError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TrainerSetupError(f"{cfg.accelerator!r} / {cfg.devices!r} / {cfg.strategy!r} "
+                                f"not usable here ({msg})") from None
+
+
 def fit_module(cfg: TrainConfig, norm: Normaliser, train_seq: EventSequence,
                val_seq: EventSequence, work_dir: Path, *, resume: bool = True,
                progress: bool = False) -> tuple[RecastLightning, FitInfo]:
     """Train with early stopping; resume from ``work_dir/last.ckpt`` when present.
 
-    Returns the module with the best validation checkpoint restored and a :class:`FitInfo`.
+    Everything is checked before the first write: the settings, the splits, and with
+    ``resume`` the run folder (its data fingerprint and settings must match, see
+    :mod:`~geohazard.forecast.recast.runstate`). Without ``resume`` the folder's old run
+    state is replaced. Returns the module with the best validation checkpoint restored and a
+    :class:`FitInfo`.
     """
     cfg.check()
-    work_dir.mkdir(parents=True, exist_ok=True)
-    pl.seed_everything(cfg.seed, workers=True, verbose=False)
     train, val = gap_arrays(train_seq, norm), gap_arrays(val_seq, norm)
+    _check_scored(train, train_seq, "train")
+    _check_scored(val, val_seq, "val")
+    identity = run_identity(cfg, data_fingerprint(train_seq, val_seq, norm, cfg.features))
+    saved, ck = saved_identity(work_dir) if resume else (None, None)
+    if saved is not None:
+        compare_identity(work_dir, saved, identity, LAST if ck is not None else RUN_FILE)
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)
     module = build_module(cfg, norm, train, val.days)
-    train_loader, val_loader, extra_cb = _loaders(cfg, train, val)
-    trainer, ckpt, stop = _trainer(cfg, work_dir, progress, extra_cb)
-
-    last = work_dir / "last.ckpt"
-    ckpt_path = str(last) if resume and last.exists() else None
-    if ckpt_path:
-        log.info("resuming from %s", ckpt_path)
+    train_loader, val_loader, sampler = _loaders(cfg, train, val)
+    state = ResumeState(identity, sampler)
+    trainer, ckpt, stop = _trainer_or_error(cfg, work_dir, progress, [state])
+    if ck is None:
+        reset_run_folder(work_dir, identity)
+    else:
+        log.info("resuming from %s", work_dir / LAST)
+    run = ck[CKPT_KEY] if ck is not None else {}
     t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", ".*does not have many workers.*")
-        warnings.filterwarnings("ignore", ".*is smaller than the logging interval.*")
-        trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path)
+    if not run.get("should_stop"):  # a finished run (stopped early) is not trained further
+        _fit(trainer, module, (train_loader, val_loader),
+             str(work_dir / LAST) if ck is not None else None, state)
     wall = time.perf_counter() - t0
-    best = ckpt.best_model_path or str(last)
-    state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
-    module.load_state_dict(state)
+    best = _best_path(ckpt, work_dir)
+    module.load_state_dict(load_torch_file(best, "RECAST training checkpoint")["state_dict"])
     module.eval()
-    info = FitInfo(epochs=int(trainer.current_epoch), wall_s=wall,
-                   best_val_nll_per_day=float(ckpt.best_model_score or np.nan),
-                   best_checkpoint=best, stopped_early=bool(stop.stopped_epoch),
-                   config=cfg.to_dict())
+    if run.get("should_stop"):
+        epochs, score, early = int(run["epochs_done"]), run.get("best_score"), True
+    else:
+        epochs, score = int(trainer.current_epoch), ckpt.best_model_score
+        early = bool(stop.stopped_epoch)
+    info = FitInfo(epochs=epochs, wall_s=wall,
+                   best_val_nll_per_day=float(score) if score is not None else math.nan,
+                   best_checkpoint=str(best), stopped_early=early, config=cfg.to_dict(),
+                   data_fingerprint=identity["data"])
     return module, info
