@@ -396,10 +396,12 @@ def test_bad_input(case: Case, tmp_path: Path, shared_data: Path) -> None:
 def test_suite_covers_every_landslide_command() -> None:
     """The suite exercises each ``geohazard landslide`` command at least twice."""
     from geohazard.cli.landslide import app
+    from tests.cli.test_bad_inputs_landslide_causes import CASES as CAUSES  # issue 15
 
     names = {c.name for c in app.registered_commands}
     used = {c.args[1] for c in CASES}
+    used |= {c.args[1] for c in CAUSES}
     assert names <= used, names - used
     assert len(CASES) >= 25
     for name in names:
-        assert sum(c.args[1] == name for c in CASES) >= 2, name
+        assert sum(c.args[1] == name for c in [*CASES, *CAUSES]) >= 2, name

@@ -64,6 +64,32 @@ def _progress(title: str):  # noqa: ANN202
                     TimeRemainingColumn(), console=console, transient=True)
 
 
+AmpOpt = Annotated[Path | None, typer.Option(
+    "--amplification", help="Folder written by `geohazard landslide amplification`: "
+    "PGA and PGV are multiplied by its topographic factor.")]
+
+
+def _amp_file(folder: Path | None) -> Path | None:
+    """The amplification raster of a folder, checked (None when no folder given)."""
+    if folder is None:
+        return None
+    from geohazard.landslide.amplification import FILES, load_amplification
+
+    with cli_terms({"amplification": "--amplification"}):
+        load_amplification(folder)
+    return folder / FILES["amplification"]
+
+
+def _amplified(da: Any, folder: Path | None) -> Any:
+    if folder is None or da is None:
+        return da
+    from geohazard.landslide.amplification import apply_amplification, load_amplification
+
+    with cli_terms({"amplification": "--amplification"}):
+        amp, _ = load_amplification(folder)
+        return apply_amplification(da, amp)
+
+
 _USGS_FLAGS = {"slope_units": "--slope-units", "block_rows": "--block-rows",
                "pga_threshold_g": "--pga-threshold"}
 
@@ -81,6 +107,7 @@ def usgs_global(
         "--block-rows", help="Rows per window (bounded memory); default: in memory.")] = None,
     pga_threshold: Annotated[float, typer.Option(
         "--pga-threshold", help="PGA threshold (g) of the aggregate statistics.")] = 0.1,
+    amplification: AmpOpt = None,
     json_out: JsonOpt = None,
 ) -> None:
     """USGS global landslide model (Nowicki Jessee et al. 2018, operational version)."""
@@ -97,7 +124,8 @@ def usgs_global(
 
         res = run_jessee2018(shakemap, lithology, landcover, slope, cti,
                              slope_units=slope_units, out=out, block_rows=block_rows,
-                             pga_threshold_g=pga_threshold, progress=tick)
+                             pga_threshold_g=pga_threshold, progress=tick,
+                             amplification=_amp_file(amplification))
     rows = {k: res.stats[k] for k in ("event", "magnitude", "hagg_km2", "alert",
                                       "max_coverage", "n_cells")}
     console.print(kv_table("USGS global landslide model", {**rows, "out": str(out)}))
@@ -127,6 +155,7 @@ def newmark(
                                        "bray_travasarou2007.")] = "jibson2007",
     magnitude: Annotated[float | None, typer.Option("--magnitude", help="Mw (default: "
                                                     "from the ShakeMap).")] = None,
+    amplification: AmpOpt = None,
     json_out: JsonOpt = None,
 ) -> None:
     """Infinite-slope Newmark analysis: FS, critical acceleration, displacement, P(failure)."""
@@ -147,6 +176,7 @@ def newmark(
         raise InputError("give exactly one of --shakemap and --pga")
     s = read_raster(slope, crs="EPSG:4326", units="degrees")
     pga_da, pgv_da, mag = _ground_motion_inputs(s, shakemap, pga, magnitude)
+    pga_da, pgv_da = _amplified(pga_da, amplification), _amplified(pgv_da, amplification)
     with cli_terms(_NEWMARK_FLAGS):
         maps = newmark_maps(s, pga_da, cohesion_kpa=cohesion, friction_deg=friction,
                             thickness_m=thickness, unit_weight=unit_weight,
@@ -159,6 +189,7 @@ def newmark(
         "unstable_static": int(np.sum(ds["fs"].values <= 1.0)),
         "dn_ge_5cm": int(np.sum(dn >= 5.0)),
         "mean_p_failure": float(np.nanmean(ds["p_failure"].values)),
+        "amplified": amplification is not None, "max_pga_g": float(np.nanmax(pga_da.values)),
         "out": str(out),
     }
     console.print(kv_table("Newmark analysis", figures))
@@ -199,6 +230,7 @@ def scenario(
     slope: Annotated[Path | None, typer.Option("--slope", help="Slope gradient (m/m) for "
                                                "Vs30 from slope.")] = None,
     gmpe: Annotated[str, typer.Option("--gmpe", help="ASK14, BSSA14, CB14 or CY14.")] = "ASK14",
+    amplification: AmpOpt = None,
     json_out: JsonOpt = None,
 ) -> None:
     """Scenario PGA and PGV rasters from a finite rupture (NGA-West2 model from pygmm)."""
@@ -215,6 +247,9 @@ def scenario(
     with cli_terms({"trace": "--trace", "ztor": "--ztor"}):
         rup = Rupture(magnitude, tuple(parse_trace(trace)), dip, rake, ztor, width)
     g = read_raster(grid, crs="EPSG:4326")
+    _amp_file(amplification)
+    if vs30 is None and amplification is not None:  # the folder's Vs30 (site term)
+        vs30 = amplification / "vs30.tif"
     vs = align_to(read_raster(vs30, crs="EPSG:4326"), g) if vs30 is not None else None
     sl = align_to(read_raster(slope, crs="EPSG:4326"), g) if slope is not None else None
     if vs is None and sl is None:
@@ -226,10 +261,19 @@ def scenario(
         task = bar.add_task("cells", total=g.size)
         ds = scenario_shaking(rup, g, vs30=vs, slope_mm=sl, gmpe=gmpe,
                               progress=lambda d, t: bar.update(task, completed=d))
-    write_geotiffs({n: ds[n] for n in ("pga_g", "pgv_cms", "vs30", "rrup", "rjb", "rx")}, out)
+    names = ["pga_g", "pgv_cms", "vs30", "rrup", "rjb", "rx"]
     figures = {"gmpe": gmpe.upper(), "mechanism": rup.mechanism,
-               "width_km": rup.down_dip_width, "max_pga_g": float(ds.pga_g.max()),
-               "max_pgv_cms": float(ds.pgv_cms.max()), "cells": int(g.size), "out": str(out)}
+               "width_km": rup.down_dip_width, "amplified": amplification is not None,
+               "max_pga_g_unamplified": float(ds.pga_g.max()),
+               "max_pgv_cms_unamplified": float(ds.pgv_cms.max())}
+    if amplification is not None:
+        ds["pga_g_unamplified"], ds["pgv_cms_unamplified"] = ds.pga_g, ds.pgv_cms
+        ds["pga_g"] = _amplified(ds.pga_g, amplification)
+        ds["pgv_cms"] = _amplified(ds.pgv_cms, amplification)
+        names += ["pga_g_unamplified", "pgv_cms_unamplified"]
+    write_geotiffs({n: ds[n] for n in names}, out)
+    figures.update({"max_pga_g": float(ds.pga_g.max()), "max_pgv_cms": float(ds.pgv_cms.max()),
+                    "cells": int(g.size), "out": str(out)})
     console.print(kv_table("Scenario shaking", figures))
     emit_json(json_out, figures)
 
@@ -275,6 +319,12 @@ def scaling(
 
 def register(app: typer.Typer) -> None:
     """Attach the hazard commands to the ``landslide`` app."""
+    from geohazard.cli import _landslide_causes as causes
+
+    app.command("amplification")(causes.amplification)
+    app.command("pga-relation")(causes.pga_relation)
+    app.command("modes")(causes.modes)
+    app.command("evolution")(causes.evolution)
     app.command("usgs-global")(usgs_global)
     app.command("newmark")(newmark)
     app.command("scenario")(scenario)

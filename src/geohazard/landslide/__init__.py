@@ -23,6 +23,14 @@ Modules (import them directly; nothing heavy is imported with the package):
 ``newmark``, ``usgs``, ``shakemap``, ``groundmotion``, ``scaling``
     Newmark displacement, the USGS global model, ShakeMap grids, scenario shaking and
     magnitude-landslide scaling.
+``amplification``, ``shaking_relation``
+    Vs30 from slope and topographic amplification by frequency-scaled curvature (windowed),
+    applied to PGA/PGV; landslide density and frequency ratio by PGA class.
+``modes``
+    Fall / slide / avalanche / deformation from polygon metrics on a DEM (Hungr et al. 2014).
+``evolution``, ``recovery``
+    Exponential and power-law decay of post-earthquake landslide activity; published
+    recovery and decay times.
 ``demo``
     A tiny synthetic susceptibility run used by ``geohazard demo``.
 """

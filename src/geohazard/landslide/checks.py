@@ -110,6 +110,14 @@ BOUNDS: dict[str, Bound] = {
     "block_size": Bound(0.0, None, lo_open=True, unit="(CRS units)"),
     "n_bins": Bound(1, None, integer=True),
     "seed": Bound(0, None, integer=True),
+    # shaking amplification (issue 15): shear-wave velocity and frequency of the FSC proxy
+    "vs_mps": Bound(50.0, 5000.0, unit="m/s"),
+    "freq_hz": Bound(0.05, 50.0, unit="Hz"),
+    "amplification": Bound(0.0, 20.0, lo_open=True),  # a factor on PGA/PGV, never <= 0
+    # landslide modes and long-term evolution
+    "recovery_fraction": Bound(0.0, 1.0, True, True),
+    "n_boot": Bound(20, 100000, integer=True),
+    "background": Bound(0.0, None),
 }
 
 

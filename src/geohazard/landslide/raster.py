@@ -38,6 +38,7 @@ __all__ = [
     "is_geographic",
     "like",
     "rasterize",
+    "read_preview",
     "read_raster",
     "write_geotiff",
     "write_geotiffs",
@@ -519,3 +520,36 @@ def _linear_unit_factor(crs: Any) -> float:
         if ax.unit_conversion_factor:
             return float(ax.unit_conversion_factor)
     return 1.0
+
+
+def read_preview(path: PathLike, max_side: int = 800, name: str | None = None
+                 ) -> xr.DataArray:
+    """Read a raster decimated to at most ``max_side`` cells a side (for figures).
+
+    Parameters
+    ----------
+    path
+        Any GDAL raster with a CRS.
+    max_side
+        Largest number of rows or columns returned (GDAL averages overviews on the fly).
+    name
+        Name of the array (default: the file stem).
+
+    Returns
+    -------
+    xarray.DataArray
+        Decimated raster, NaN for nodata, on a coarser grid covering the same extent.
+    """
+    import rasterio
+    from rasterio.enums import Resampling
+
+    p = Path(path)
+    with rasterio.open(p) as src:
+        k = max(1, int(np.ceil(max(src.height, src.width) / max_side)))
+        shape = (max(1, src.height // k), max(1, src.width // k))
+        v = src.read(1, out_shape=shape, masked=True, resampling=Resampling.average)
+        t = src.transform * src.transform.scale(src.width / shape[1], src.height / shape[0])
+        crs = src.crs
+    x = t.c + t.a * (np.arange(shape[1]) + 0.5)
+    y = t.f + t.e * (np.arange(shape[0]) + 0.5)
+    return from_array(v.astype(np.float64).filled(np.nan), x, y, crs, name or p.stem)

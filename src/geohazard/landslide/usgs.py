@@ -388,6 +388,7 @@ class _Layers:
     slope: Path
     cti: Path
     slope_units: str = "gradient"
+    amplification: Path | None = None  # topographic factor on PGA and PGV (issue 15)
 
 
 def _base_window(slope_path: Path, sm: ShakeMapGrid) -> tuple[Any, Any, int, int]:
@@ -456,6 +457,10 @@ def _compute_block(sm: ShakeMapGrid, srcs: dict[str, Any], layers: _Layers, tran
     rock = _warp(srcs["lithology"], transform, shape, "nearest")
     lc = _warp(srcs["landcover"], transform, shape, "nearest")
     cti = _warp(srcs["cti"], transform, shape, "bilinear")
+    if "amplification" in srcs:  # topographic amplification of the ShakeMap motions
+        amp = _warp(srcs["amplification"], transform, shape, "bilinear")
+        amp = np.where(np.isfinite(amp), amp, 1.0)
+        pgv, pga = pgv * amp, pga * amp
     cov = jessee_probability(pgv, slope, rock, cti, lc, coeffs)
     counts = {k: int(np.isfinite(v).sum()) for k, v in
               (("shakemap", pgv), ("slope", slope), ("lithology", rock), ("landcover", lc),
@@ -467,7 +472,8 @@ def _open_sources(layers: _Layers, stack: Any) -> dict[str, Any]:
     import rasterio
 
     srcs: dict[str, Any] = {}
-    for key in ("lithology", "landcover", "slope", "cti"):
+    keys = ("lithology", "landcover", "slope", "cti")
+    for key in keys + (("amplification",) if layers.amplification is not None else ()):
         path = getattr(layers, key)
         if not Path(path).exists():
             from geohazard.exceptions import DataFileNotFoundError
@@ -487,6 +493,7 @@ def run_jessee2018(
     coeffs: JesseeCoefficients | None = None, out: PathLike | None = None,
     block_rows: int | None = None, pga_threshold_g: float = 0.1,
     prob_threshold: float = 0.002, progress: Any = None, gdal_cache_mb: int = 128,
+    amplification: PathLike | None = None,
 ) -> JesseeResult:
     """Run the Nowicki Jessee et al. (2018) model with the USGS operational changes.
 
@@ -513,6 +520,10 @@ def run_jessee2018(
         Thresholds of the aggregate statistics (:func:`aggregate_area_km2`).
     progress
         Optional callable ``progress(done_rows, total_rows)``.
+    amplification
+        Topographic amplification raster (``topo_amplification.tif`` of
+        :mod:`geohazard.landslide.amplification`): PGA and PGV are multiplied by it on the
+        output grid (cells it does not cover keep factor 1).
     gdal_cache_mb
         GDAL block cache for windowed runs (GDAL's default is 5 % of the machine's RAM,
         which would dominate the memory of a windowed run).
@@ -538,7 +549,8 @@ def run_jessee2018(
     for key in ("PGA", "PGV"):
         if key not in sm.fields:
             raise InputError(f"ShakeMap grid lacks the {key} field")
-    layers = _Layers(Path(lithology), Path(landcover), Path(slope), Path(cti), slope_units)
+    layers = _Layers(Path(lithology), Path(landcover), Path(slope), Path(cti), slope_units,
+                     Path(amplification) if amplification is not None else None)
     win, transform, ny, nx = _base_window(layers.slope, sm)
     with contextlib.ExitStack() as stack:
         if block_rows is not None:
