@@ -1,17 +1,31 @@
-"""The README's main job end to end: `geohazard demo` on the embedded default."""
+"""The README's main job end to end: `geohazard demo` on the embedded default.
+
+The demo runs once per module; one test checks what it wrote, another compares its
+``summary.json`` (the deterministic part, see :mod:`tests.golden`) with the copy stored
+before the public-surface redesign (issue 12).
+"""
 
 import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.browser import render
+from tests.golden import DATA, assert_same_figures, deterministic
 
 
-def test_demo_runs_every_system_and_renders(tmp_path):
-    out = tmp_path / "demo"
-    res = subprocess.run([sys.executable, "-m", "geohazard.cli.main", "demo", "--out", str(out)],
-                         capture_output=True, text=True, timeout=900)
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    res = subprocess.run([sys.executable, "-m", "geohazard.cli.main", "demo", "--out", str(out),
+                          "--seed", "0"], capture_output=True, text=True, timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
+    return out
+
+
+def test_demo_runs_every_system_and_renders(demo_out):
+    out = demo_out
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["timings_s"]) == {"catalog", "etas", "recast", "forecast", "das",
                                          "landslide"}
@@ -27,3 +41,23 @@ def test_demo_runs_every_system_and_renders(tmp_path):
     assert pros["issued"] == pros["evaluated"] == 90 and pros["already_archived"] == 0
     assert set(pros["summaries"]) == {"poisson", "etas", "recast"}
     assert render(out / "forecast" / "record.html") == {"total": 3, "rendered": 3}
+
+
+def test_demo_gives_the_golden_figures(demo_out):
+    """Seed 0 gives the figures stored before the redesign (RECAST's budgeted part aside)."""
+    summary = json.loads((demo_out / "summary.json").read_text())
+    golden = json.loads((DATA / "demo_summary_seed0.json").read_text())
+    assert golden["etas"]["estimate"] and golden["forecast"]["backtest"]["etas"]
+    assert_same_figures(deterministic(summary), golden)
+
+
+def test_the_comparison_can_fail():
+    golden = json.loads((DATA / "demo_summary_seed0.json").read_text())
+    changed = json.loads(json.dumps(golden))
+    changed["etas"]["estimate"]["mu"] *= 1.001
+    with pytest.raises(AssertionError, match="/etas/estimate/mu"):
+        assert_same_figures(changed, golden)
+    changed = json.loads(json.dumps(golden))
+    del changed["landslide"]["fitted_coefficients"]
+    with pytest.raises(AssertionError, match="missing keys"):
+        assert_same_figures(changed, golden)
