@@ -61,3 +61,17 @@ def test_the_comparison_can_fail():
     del changed["landslide"]["fitted_coefficients"]
     with pytest.raises(AssertionError, match="missing keys"):
         assert_same_figures(changed, golden)
+
+
+def _strict(text: str):
+    def refuse(constant):
+        raise ValueError(f"non-strict JSON constant {constant}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_every_json_the_demo_writes_is_strict(demo_out):
+    """No NaN or Infinity in any JSON file (strict parsers in other languages reject them)."""
+    files = sorted(demo_out.rglob("*.json"))
+    assert len(files) >= 3
+    for path in files:
+        _strict(path.read_text())

@@ -78,3 +78,18 @@ def test_usage_error_has_no_traceback():
     res = run_cli("catalog", "info", "a", "b")
     assert res.returncode == 2
     assert "Traceback" not in res.stderr and "unexpected extra argument" in res.stderr
+
+
+def test_json_output_is_strict_even_for_an_explosive_fit(tmp_path, catalogs_dir):
+    """`etas fit --json` on QTMSanJacinto (p <= 1: n infinite) writes null, never Infinity."""
+    out = tmp_path / "fit.json"
+    res = run_cli("etas", "fit", str(catalogs_dir / "QTMSanJacinto.csv"), "--json", str(out))
+    assert res.returncode == 0, res.stderr
+    assert "explosive" in res.stderr  # loudly warned, not quiet
+
+    def refuse(constant):
+        raise AssertionError(f"non-strict JSON constant {constant}")
+
+    data = json.loads(out.read_text(), parse_constant=refuse)
+    assert data["branching_ratio"] is None
+    assert any("branching ratio n = inf" in w for w in data["warnings"])
