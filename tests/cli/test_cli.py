@@ -92,4 +92,4 @@ def test_json_output_is_strict_even_for_an_explosive_fit(tmp_path, catalogs_dir)
 
     data = json.loads(out.read_text(), parse_constant=refuse)
     assert data["branching_ratio"] is None
-    assert any("branching ratio n = inf" in w for w in data["warnings"])
+    assert any("branching ratio n = inf" in w for w in data["report"]["warnings"])
