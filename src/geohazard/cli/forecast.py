@@ -423,3 +423,8 @@ def evaluate(
         write_record_report(report, result, title=f"prospective record {cat.metadata.name}")
         console.print(f"wrote {report}")
     emit_json(json_out, result.to_dict())
+
+
+from geohazard.cli._forecast_npp import npp  # noqa: E402  (EarthquakeNPP protocol, issue 16)
+
+app.command("npp")(npp)
