@@ -3,7 +3,7 @@
 Layers, lowest first::
 
     exceptions                                 the error hierarchy
-    io_utils, rng, config                      shared base
+    io_utils, rng, config, distributed         shared base
     catalog                                    the event table everyone reads
     forecast | das | landslide                 compute, return frozen results; siblings
     examples, testing                          synthetic truths and oracles built on them
@@ -27,7 +27,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "geohazard"
 
 RANK = {
     "exceptions": -1,
-    "io_utils": 0, "rng": 0, "config": 0,
+    "io_utils": 0, "rng": 0, "config": 0, "validation": 0, "distributed": 0,
     "catalog": 1,
     "forecast": 2, "das": 2, "landslide": 2,
     "examples": 3, "testing": 3,

@@ -9,46 +9,12 @@ with the same wording, and a message never shows a NumPy repr (``nan``, not
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Any
 
 from geohazard.exceptions import ParameterError
+from geohazard.validation import Range, fmt_number
 
 __all__ = ["RANGES", "Range", "check", "check_output", "fmt_number"]
-
-
-@dataclass(frozen=True)
-class Range:
-    """Allowed range of one parameter (``None``: unbounded on that side)."""
-
-    lo: float | None = None
-    hi: float | None = None
-    lo_open: bool = False
-    hi_open: bool = False
-    integer: bool = False
-    unit: str = ""
-
-    def contains(self, value: float) -> bool:
-        """True when ``value`` is finite and inside the range."""
-        if not math.isfinite(value) or (self.integer and value != int(value)):
-            return False
-        lo_ok = self.lo is None or (value > self.lo if self.lo_open else value >= self.lo)
-        hi_ok = self.hi is None or (value < self.hi if self.hi_open else value <= self.hi)
-        return lo_ok and hi_ok
-
-    def text(self) -> str:
-        """Human wording: ``"a number in (0, 1)"``, ``"an integer >= 1"``."""
-        kind = "an integer" if self.integer else "a finite number"
-        unit = f" {self.unit}" if self.unit else ""
-        if self.lo is not None and self.hi is not None:
-            left, right = "(" if self.lo_open else "[", ")" if self.hi_open else "]"
-            return f"{kind} in {left}{fmt_number(self.lo)}, {fmt_number(self.hi)}{right}{unit}"
-        if self.lo is not None:
-            return f"{kind} {'>' if self.lo_open else '>='} {fmt_number(self.lo)}{unit}"
-        if self.hi is not None:
-            return f"{kind} {'<' if self.hi_open else '<='} {fmt_number(self.hi)}{unit}"
-        return kind
 
 
 #: Parameter -> allowed range (keys are the Python names; the CLI passes its flag names).
@@ -72,17 +38,6 @@ RANGES: dict[str, Range] = {
     "param_draws": Range(0, 100_000, integer=True),
     "max_iter": Range(1, 1_000_000, integer=True),
 }
-
-
-def fmt_number(value: Any) -> str:
-    """A number as a user reads it: ``nan``, ``inf``, ``0.5``, ``1e+06``."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return repr(value)
-    if number.is_integer() and abs(number) < 1e15:
-        return str(int(number))
-    return f"{number:g}"
 
 
 def check(value: Any, key: str, name: str | None = None) -> float:

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from geohazard.exceptions import ParameterError, RasterError
+from geohazard.validation import Range, fmt_number
 
 log = logging.getLogger(__name__)
 
@@ -36,46 +35,9 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Bound:
-    """Allowed range of one parameter (``None``: unbounded on that side)."""
-
-    lo: float | None = None
-    hi: float | None = None
-    lo_open: bool = False
-    hi_open: bool = False
-    unit: str = ""
-    integer: bool = False
-
-    def contains(self, v: float) -> bool:
-        """True when ``v`` is finite and inside the range."""
-        if not math.isfinite(v) or (self.integer and v != int(v)):
-            return False
-        lo_ok = self.lo is None or (v > self.lo if self.lo_open else v >= self.lo)
-        hi_ok = self.hi is None or (v < self.hi if self.hi_open else v <= self.hi)
-        return lo_ok and hi_ok
-
-    def text(self) -> str:
-        """Human wording: ``"in (0, 90) degrees"``, ``">= 0 kPa"``, ``"an integer >= 1"``."""
-        kind = "an integer " if self.integer else "a finite number "
-        unit = f" {self.unit}" if self.unit else ""
-        if self.lo is not None and self.hi is not None:
-            left, right = "(" if self.lo_open else "[", ")" if self.hi_open else "]"
-            return f"{kind}in {left}{fmt_num(self.lo)}, {fmt_num(self.hi)}{right}{unit}"
-        if self.lo is not None:
-            return f"{kind}{'>' if self.lo_open else '>='} {fmt_num(self.lo)}{unit}"
-        if self.hi is not None:
-            return f"{kind}{'<' if self.hi_open else '<='} {fmt_num(self.hi)}{unit}"
-        return kind.strip()
-
-
-def fmt_num(v: Any) -> str:
-    """Format a number for a message: ``nan``, ``inf``, ``12``, ``0.5`` (never np.float64)."""
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return repr(v)
-    return f"{f:g}"
+#: A landslide parameter's range (the shared :class:`geohazard.validation.Range`).
+Bound = Range
+fmt_num = fmt_number
 
 
 #: Physical range of every landslide parameter, keyed by its library (Python) name.
