@@ -19,7 +19,8 @@ SeedOpt = Annotated[int | None, typer.Option("--seed",
 _FLAGS = {"window_s": "--window", "bands": "--bands", "spacing_m": "--spacing",
           "robust": "--robust", "event_gap_s": "--event-gap", "engine": "--engine",
           "db": "--db", "channel_offset": "--channel-offset", "n_workers": "--workers",
-          "fft_workers": "--fft-threads", "live": "--live", "skip_unknown": "--skip-unknown"}
+          "fft_workers": "--fft-threads", "live": "--live", "skip_unknown": "--skip-unknown",
+          "scheduler": "--scheduler"}
 _CONFIG_KEY = re.compile(r"config key '([A-Za-z_]+)[^']*': (.*)")
 
 
@@ -81,10 +82,13 @@ def analyze(
     robust: Annotated[bool | None, typer.Option("--robust/--ols", help="Huber fits.")] = None,
     event_gap: Annotated[float | None, typer.Option("--event-gap", help="Dry time "
                                                     "separating storm events, s.")] = None,
-    engine: Annotated[str | None, typer.Option("--engine", help="serial or dask (uses the "
-                                               "active Dask scheduler/Client).")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", help="Chunks in flight with "
-                                                "--engine dask.")] = None,
+    engine: Annotated[str | None, typer.Option("--engine", help="serial or dask (a local "
+                                               "cluster of --workers processes).")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address (tcp://host:8786): chunks of files run "
+        "as tasks on its workers, which read the files at the same paths.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes of the "
+                                                "local cluster with --engine dask.")] = None,
     fft_threads: Annotated[int | None, typer.Option("--fft-threads",
                                                     help="Threads per window (channel blocks in "
                                                          "parallel).")] = None,
@@ -127,7 +131,8 @@ def analyze(
         "window_s": window, "bands": parse_bands(bands) if bands is not None else None,
         "spacing_m": spacing, "robust": robust, "event_gap_s": event_gap, "engine": engine,
         "db": db, "channel_offset": channel_offset, "n_workers": workers,
-        "fft_workers": fft_threads, "live": live, "skip_unknown": skip_unknown})
+        "fft_workers": fft_threads, "live": live, "skip_unknown": skip_unknown,
+        "scheduler": scheduler})
     if precip_units is not None:
         parse_precip_units(precip_units)
     columns = WeatherColumns(time=time_col, wind=wind_col, gust=gust_col, precip=precip_col,

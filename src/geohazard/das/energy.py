@@ -28,7 +28,11 @@ Parquet part file in ``out_dir``; the set of finished windows is read back from 
 parts, so a rerun skips them and no window is ever written twice.  With
 ``final=False`` (data still arriving) an incomplete last window waits for the next run.
 ``engine="dask"`` computes chunks as Dask tasks (threads, processes or a distributed
-Client); this process writes the parts, so resuming works the same way.
+Client); this process writes the parts, so resuming works the same way.  On a
+:mod:`distributed <geohazard.distributed>` cluster each chunk is one task carrying file
+descriptions and settings; the workers read the files; a task lost with its worker is
+recomputed elsewhere and its part (named after its windows, replaced atomically) is
+written once.
 
 The hot loop transposes each window, ``CHANNEL_BLOCK`` channels at a time, into a
 channel-major buffer (Numba) and runs ``scipy.fft.rfft`` along contiguous rows; the band
@@ -527,6 +531,7 @@ def compute_band_energy(
     progress: Callable[[int, int], None] | None = None,
     strain: bool | None = None,
     final: bool = True,
+    client: Any = None,
 ) -> EnergyStore:
     """Stream band energy from a file or directory into a resumable store.
 
@@ -551,6 +556,11 @@ def compute_band_energy(
     final
         False for data that is still arriving: the window holding the last sample is
         left for a later run unless it is complete, so it is never recorded half full.
+    client
+        A :class:`distributed.Client` (see :mod:`geohazard.distributed`): each chunk of
+        windows is a task carrying file descriptions and settings; the workers read
+        their files, this process writes each part as its task finishes.  Implies
+        ``engine="dask"``; the result is bit-identical to a serial run.
 
     Returns
     -------
@@ -586,6 +596,15 @@ def compute_band_energy(
     chunks = [todo[i:i + cfg.chunk_windows] for i in range(0, len(todo), cfg.chunk_windows)]
     log.info("%d windows to compute (%d already done) in %d chunks", len(todo), len(done),
              len(chunks))
+    if client is None and engine == "dask":
+        from geohazard.distributed import active_client
+
+        client = active_client()
+    if client is not None:
+        from geohazard.das.scale import run_chunks
+
+        run_chunks(client, files, chunks, cfg, store, strain, progress)
+        return store
     runner = _run_dask if engine == "dask" else _run_serial
     runner(files, chunks, cfg, store, strain, progress, n_workers)
     return store

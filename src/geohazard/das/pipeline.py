@@ -43,6 +43,7 @@ from geohazard.das.io import DASFile, channel_table, read_geometry, scan_path
 from geohazard.das.sources import find_sources
 from geohazard.das.spectra import resonance_summary, resonance_tracks, window_psd
 from geohazard.das.weather import WeatherColumns, read_weather, resample_to_windows
+from geohazard.distributed import open_client
 from geohazard.exceptions import DASError, ParameterError
 from geohazard.io_utils import atomic_path, write_json_atomic
 
@@ -83,6 +84,7 @@ class AnalysisConfig(RunConfig):
     r2_min: float = Field(0.5, ge=0, le=1)
     max_gap: int = Field(1, ge=0)
     engine: Literal["serial", "dask"] = "serial"
+    scheduler: str | None = None  # Dask scheduler address (tcp://host:port): implies dask
     n_workers: int = Field(2, ge=1)
     fft_workers: int = Field(1, ge=1)
     resonance_windows: int = Field(120, ge=1)
@@ -98,6 +100,16 @@ class AnalysisConfig(RunConfig):
                      ) -> tuple[tuple[float, float], ...]:
         try:
             return validate_bands(value)
+        except ParameterError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("scheduler")
+    @classmethod
+    def _check_scheduler(cls, value: str | None) -> str | None:
+        from geohazard.distributed import check_scheduler
+
+        try:
+            return check_scheduler(value)
         except ParameterError as exc:
             raise ValueError(str(exc)) from None
 
@@ -323,8 +335,10 @@ def analyze(path: str | Path, weather_path: str | Path | pd.DataFrame, out_dir: 
     tick = time.perf_counter()
     files, cfg, chans, weather = prepare(path, weather_path, out, geometry_path, cfg,
                                          weather_format, weather_columns)
-    store = compute_band_energy(files, out / "energy", cfg.energy_config(), engine=cfg.engine,
-                                n_workers=cfg.n_workers, progress=progress, final=not cfg.live)
+    with open_client(cfg.scheduler, cfg.engine, n_workers=cfg.n_workers) as client:
+        store = compute_band_energy(files, out / "energy", cfg.energy_config(),
+                                    engine=cfg.engine, n_workers=cfg.n_workers,
+                                    progress=progress, final=not cfg.live, client=client)
     t_energy = time.perf_counter() - tick
     energy = store.to_array(cfg.bands)
     chans = chans.loc[chans["channel"].isin(energy.channel.values)].reset_index(drop=True)

@@ -1,0 +1,182 @@
+"""One way to name a Dask cluster, and one way to fan independent tasks out to it.
+
+Every command that can fan out takes ``--scheduler ADDRESS`` (config key ``scheduler``)
+and ``--engine``:
+
+=====================  ===================================================================
+``--scheduler ADDR``   connect a :class:`distributed.Client` to a running scheduler
+                       (``tcp://host:8786``); the workers must see the input paths
+``--engine dask``      without an address: the active Client if there is one, otherwise
+                       a :class:`distributed.LocalCluster` of worker *processes* on this
+                       machine (one thread each), closed when the command ends
+``--engine serial``    no cluster: everything in this process
+=====================  ===================================================================
+
+Tasks carry paths and settings (file descriptions, window start times, seeds), never
+large arrays from the client: workers read their data themselves.  Results come back to
+the client, which alone writes stores, rasters and archives, so a task that Dask runs
+twice (a worker killed mid-task is retried elsewhere) is never written twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from geohazard.exceptions import ParameterError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ENGINES", "active_client", "check_scheduler", "get_client", "map_unordered",
+           "open_client"]
+
+ENGINES = ("serial", "dask")
+_ADDRESS = re.compile(r"^((tcp|tls|inproc|ucx|ws|wss)://)?[\w.\-\[\]:]+(:\d+)?/?$")
+CONNECT_TIMEOUT_S = 10.0
+
+
+def check_scheduler(scheduler: str | None) -> str | None:
+    """Check the form of a scheduler address (``tcp://host:port``); None passes.
+
+    Raises
+    ------
+    ParameterError
+        The address is empty or not of the form ``[protocol://]host[:port]``.
+    """
+    if scheduler is None:
+        return None
+    text = str(scheduler).strip()
+    if not text or not _ADDRESS.match(text):
+        raise ParameterError(f"scheduler address {scheduler!r} is not of the form "
+                             "[tcp://]host[:port], e.g. tcp://127.0.0.1:8786")
+    return text
+
+
+def active_client() -> Any:
+    """The :class:`distributed.Client` active in this process, or None."""
+    try:
+        from distributed import default_client
+    except ImportError:
+        return None
+    try:
+        return default_client()
+    except ValueError:  # no client
+        return None
+
+
+def get_client(scheduler: str | None = None, engine: str = "serial", *, n_workers: int = 2,
+               threads_per_worker: int = 1, timeout_s: float | None = None) -> Any:
+    """A Dask client for an address, a local cluster of processes, or None for serial.
+
+    Parameters
+    ----------
+    scheduler
+        Address of a running scheduler (``tcp://127.0.0.1:8786``); wins over ``engine``.
+    engine
+        ``"serial"`` (None is returned) or ``"dask"`` (the active client, else a new
+        :class:`distributed.LocalCluster` of ``n_workers`` worker processes).
+    n_workers, threads_per_worker
+        Size of a new local cluster.
+    timeout_s
+        Seconds to wait for the scheduler before giving up (default
+        :data:`CONNECT_TIMEOUT_S`).
+
+    Returns
+    -------
+    distributed.Client or None
+        The caller closes a client it got from here (:func:`open_client` does).
+
+    Raises
+    ------
+    ParameterError
+        Unknown engine, malformed address, or no scheduler answering at the address.
+    """
+    if engine not in ENGINES:
+        raise ParameterError(f"--engine must be one of {ENGINES}, got {engine!r}")
+    address = check_scheduler(scheduler)
+    if address is None and engine == "serial":
+        return None
+    if int(n_workers) < 1:
+        raise ParameterError(f"--workers must be >= 1, got {n_workers}")
+    from distributed import Client
+
+    if address is not None:
+        timeout_s = CONNECT_TIMEOUT_S if timeout_s is None else float(timeout_s)
+        try:
+            return Client(address, timeout=f"{timeout_s}s", set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise ParameterError(f"--scheduler {address}: no Dask scheduler answered within "
+                                 f"{timeout_s:g} s ({type(exc).__name__}); start one with "
+                                 "`dask scheduler` and `dask worker ADDRESS`") from None
+    current = active_client()
+    if current is not None:
+        return current
+    log.info("starting a local Dask cluster of %d worker processes", n_workers)
+    return Client(n_workers=int(n_workers), threads_per_worker=int(threads_per_worker),
+                  processes=True, dashboard_address=None, set_as_default=False)
+
+
+@contextlib.contextmanager
+def open_client(scheduler: str | None = None, engine: str = "serial", *, n_workers: int = 2,
+                threads_per_worker: int = 1) -> Iterator[Any]:
+    """:func:`get_client` as a context: a client made here is closed on exit.
+
+    An already active client is handed through and left open.
+    """
+    before = active_client()
+    client = get_client(scheduler, engine, n_workers=n_workers,
+                        threads_per_worker=threads_per_worker)
+    try:
+        yield client
+    finally:
+        if client is not None and client is not before:
+            client.close()
+
+
+def map_unordered(client: Any, func: Callable[..., Any], items: Sequence[Any],
+                  *args: Any, max_in_flight: int | None = None, retries: int = 2,
+                  **kwargs: Any) -> Iterable[tuple[int, Any]]:
+    """Run ``func(item, *args, **kwargs)`` for each item on the cluster, as they finish.
+
+    At most ``max_in_flight`` tasks are submitted at a time (default: twice the cluster's
+    threads), so neither the scheduler nor the client holds more than that many results.
+    ``args`` and ``kwargs`` are shared settings sent with every task: keep them small, or
+    pass a future from ``client.scatter(obj, broadcast=True)`` to send a table once.  A
+    task whose worker dies is recomputed by Dask on another worker; a task that raises is
+    retried ``retries`` times, then its error is raised here.
+
+    Yields
+    ------
+    tuple of (int, object)
+        The item's index in ``items`` and the task's result, in completion order.
+    """
+    from distributed import as_completed
+
+    if max_in_flight is None:
+        max_in_flight = 2 * max(1, sum(client.nthreads().values()))
+    queue = iter(enumerate(items))
+    index: dict[str, int] = {}
+
+    def submit() -> Any:
+        i, item = next(queue)
+        fut = client.submit(func, item, *args, pure=False, retries=retries, **kwargs)
+        index[fut.key] = i
+        return fut
+
+    first = []
+    for _ in range(max(1, int(max_in_flight))):
+        try:
+            first.append(submit())
+        except StopIteration:
+            break
+    pending = as_completed(first, loop=client.loop)
+    for fut in pending:
+        result = fut.result()
+        i = index.pop(fut.key)
+        fut.release()
+        with contextlib.suppress(StopIteration):
+            pending.add(submit())
+        yield i, result
