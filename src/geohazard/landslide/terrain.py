@@ -352,7 +352,8 @@ def _lazy(z: Any, geom: GridGeometry, product: str, radius: int) -> Any:
     if min(z.shape) <= h:
         raise RasterError(f"DEM of shape {z.shape} is too small for {product}")
     chunks = z.chunks
-    zp = _pad_dask(z, h, mode)  # native dtype in the graph; float64 inside each block
+    # pad in float64 (as the windowed path does) so edge cells match it bit for bit
+    zp = _pad_dask(z.astype(np.float64), h, mode)
     # fold the pad cells into the first and last chunk of each axis
     zp = zp.rechunk(tuple((c[0] + h, *c[1:-1], c[-1] + h) if len(c) > 1 else (c[0] + 2 * h,)
                           for c in chunks))

@@ -1,0 +1,35 @@
+"""Landslide rasters on a real Dask cluster of worker processes (issue 18)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geohazard.landslide import raster as rst
+from geohazard.landslide import terrain as ter
+from tests.cluster import local_cluster
+from tests.landslide.test_terrain import _geographic_plane
+
+pytest.importorskip("distributed")
+
+
+def test_terrain_on_cluster_equals_windowed_serial_bit_for_bit(tmp_path):
+    from geohazard.landslide.scale import terrain_on_cluster
+
+    dem = _geographic_plane(0.3, 10.0, nx=60, ny=45)[0]  # geographic: rows differ in size
+    dem.values[:] += np.random.default_rng(18).normal(0, 0.3, dem.shape)
+    dem.values[7:9, 30:33] = np.nan  # nodata hole
+    rst.write_geotiff(dem.astype(np.float32), tmp_path / "dem.tif")
+    products = ("slope_deg", "plan_curvature", "relief")
+    serial = ter.terrain_geotiff(tmp_path / "dem.tif", tmp_path / "serial", products,
+                                 tile=32)
+    with local_cluster(2) as client:
+        got = terrain_on_cluster(tmp_path / "dem.tif", tmp_path / "cluster", client,
+                                 products, chunk=16, max_in_flight=4)
+    assert got.keys() == serial.keys()
+    for prod, path in serial.items():
+        want = rst.read_raster(path)
+        have = rst.read_raster(got[prod])
+        np.testing.assert_array_equal(have.values, want.values, err_msg=prod)  # NaN == NaN
+        assert have.rio.crs == want.rio.crs and have.rio.transform() == want.rio.transform()
+    assert np.isnan(rst.read_raster(got["slope_deg"]).values[7:9, 30:33]).all()
