@@ -117,6 +117,7 @@ def backtest(
     archive: ForecastArchive | None = None,
     progress: Callable[[int, int], None] | None = None,
     region: SpatialRegion | None = None,
+    client: Any = None,
 ) -> BacktestResult:
     """Issue and score consecutive forecasts between ``start`` and ``end``.
 
@@ -147,7 +148,17 @@ def backtest(
         Opt-in testing region: histories then carry ``longitude`` / ``latitude``, and
         every forecast with located events also gets pyCSEP's N, M, S and
         pseudo-likelihood tests on this grid (``result.spatial``).
+    client
+        A :class:`distributed.Client`: each window is a task on its workers
+        (:func:`geohazard.forecast.scale.backtest_on_cluster`); the result and the
+        archive (written here only) equal the serial run's.
     """
+    if client is not None:
+        from geohazard.forecast.scale import backtest_on_cluster
+
+        return backtest_on_cluster(client, catalog, models, start, end, days=days,
+                                   n_samples=n_samples, mag_edges=mag_edges, rng=rng,
+                                   archive=archive, progress=progress, region=region)
     if not models:
         raise InputError("backtest: no models given")
     edges = window_edges(catalog, start, end, days)

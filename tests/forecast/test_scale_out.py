@@ -1,0 +1,57 @@
+"""Backtest windows on a real Dask cluster of worker processes (issue 18)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geohazard.examples import synthetic_catalog
+from geohazard.forecast.archive import ForecastArchive
+from geohazard.forecast.backtest import backtest
+from geohazard.forecast.etas.model import ETAS
+from geohazard.forecast.poisson import PoissonGR
+from tests.cluster import local_cluster
+
+pytest.importorskip("distributed")
+
+
+def _text(data: dict) -> str:
+    return json.dumps(data, sort_keys=True, default=repr)
+
+
+def _archived(archive: ForecastArchive) -> list[tuple]:
+    rows = []
+    for rec in archive.list():
+        evals = [{k: v for k, v in e.items() if k not in ("id", "created", "created_at")}
+                 for e in archive.evaluations(rec["id"])]
+        rec = {k: v for k, v in rec.items() if k != "created_at"}
+        rec["summary"] = {k: v for k, v in rec["summary"].items() if k != "seconds"}  # timing
+        rows.append(_text({"rec": rec,
+                           "counts": archive.counts(rec["id"]).tolist(), "evals": evals}))
+    return rows
+
+
+def test_backtest_on_cluster_equals_serial_archive_included(tmp_path):
+    catalog = synthetic_catalog(years=1.2, rng=11)
+    start = catalog.origin + pd.Timedelta(days=300)
+    history = catalog.to_sequence(t_end=start)
+    models = {"poisson": PoissonGR().fit(history),
+              "etas": ETAS(n_starts=1, max_iter=200).fit(history)}
+    edges = np.round(np.arange(2.0, 7.0, 0.5), 2)
+    kwargs = {"days": 7.0, "n_samples": 100, "mag_edges": edges, "rng": 18}
+    end = start + pd.Timedelta(days=56)
+    serial = backtest(catalog, models, start, end, archive=ForecastArchive(tmp_path / "s.db"),
+                      **kwargs)
+    calls = []
+    with local_cluster(2) as client:
+        par = backtest(catalog, models, start, end, archive=ForecastArchive(tmp_path / "c.db"),
+                       client=client, progress=lambda d, t: calls.append((d, t)), **kwargs)
+    assert len(par.windows) == 8 and calls[-1] == (8, 8)
+    assert _text(par.to_dict()) == _text(serial.to_dict())  # NaN == NaN, floats exact
+    for name in models:
+        np.testing.assert_array_equal(par.intervals[name], serial.intervals[name])
+    assert _archived(ForecastArchive(tmp_path / "c.db")) == \
+        _archived(ForecastArchive(tmp_path / "s.db"))
