@@ -13,6 +13,7 @@ from geohazard.forecast.archive import ForecastArchive
 from geohazard.forecast.backtest import backtest
 from geohazard.forecast.etas.model import ETAS
 from geohazard.forecast.poisson import PoissonGR
+from geohazard.forecast.scale import backtest_on_cluster
 from tests.cluster import local_cluster
 
 pytest.importorskip("distributed")
@@ -49,6 +50,9 @@ def test_backtest_on_cluster_equals_serial_archive_included(tmp_path):
     with local_cluster(2) as client:
         par = backtest(catalog, models, start, end, archive=ForecastArchive(tmp_path / "c.db"),
                        client=client, progress=lambda d, t: calls.append((d, t)), **kwargs)
+        batched = backtest_on_cluster(client, catalog, models, start, end, windows_per_task=3,
+                                      **kwargs)  # tasks of 3, 3 and 2 windows
+    assert _text(batched.to_dict()) == _text(serial.to_dict())
     assert len(par.windows) == 8 and calls[-1] == (8, 8)
     assert _text(par.to_dict()) == _text(serial.to_dict())  # NaN == NaN, floats exact
     for name in models:

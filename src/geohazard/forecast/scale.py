@@ -1,6 +1,7 @@
 """Backtest windows on a Dask distributed cluster: one task per window, written by the client.
 
-Each window's forecasts (every model) are one task.  A task carries the window's edges
+Each window's forecasts (every model) are computed in a task (a task may take a few
+consecutive windows, ``windows_per_task``).  A task carries the window's edges
 and the generators of its models, drawn from the run's seed exactly as the serial
 :func:`~geohazard.forecast.backtest.backtest` draws them (``spawn(seed, n_models *
 n_windows)``, window-major), so the stream of window ``w`` and model ``j`` depends only on
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["backtest_on_cluster", "window_task"]
+__all__ = ["backtest_on_cluster", "window_task", "windows_task"]
 
 WindowOut = list[tuple[str, Any, WindowEvaluation, tuple[float, float]]]
 
@@ -70,6 +71,12 @@ def window_task(item: tuple[float, float, list[np.random.Generator]], catalog: C
     return out
 
 
+def windows_task(batch: list[tuple[float, float, list[np.random.Generator]]],
+                 *args: Any) -> list[WindowOut]:
+    """One cluster task over consecutive windows: :func:`window_task` for each."""
+    return [window_task(item, *args) for item in batch]
+
+
 def backtest_on_cluster(
     client: Any,
     catalog: Catalog,
@@ -84,11 +91,15 @@ def backtest_on_cluster(
     archive: ForecastArchive | None = None,
     progress: Callable[[int, int], None] | None = None,
     region: SpatialRegion | None = None,
+    windows_per_task: int | None = None,
 ) -> BacktestResult:
     """:func:`~geohazard.forecast.backtest.backtest` with its windows as cluster tasks.
 
     Same parameters and result (equal to the serial run's, archive included), plus
-    ``client``, a :class:`distributed.Client` (:func:`geohazard.distributed.get_client`).
+    ``client``, a :class:`distributed.Client` (:func:`geohazard.distributed.get_client`),
+    and ``windows_per_task``: consecutive windows computed by one task (default: about
+    eight tasks per worker thread, so short windows do not drown in per-task overhead).
+    The result does not depend on it: every window keeps its own generators.
     """
     from geohazard.distributed import map_unordered
     from geohazard.forecast.backtest import (
@@ -106,23 +117,30 @@ def backtest_on_cluster(
     m = len(models)
     items = [(float(t0), float(t1), streams[w * m:(w + 1) * m])
              for w, (t0, t1) in enumerate(edges)]
-    shared_catalog, shared_models = client.scatter([catalog, models], broadcast=True)
+    per = windows_per_task or -(-len(items) // (8 * max(1, sum(client.nthreads().values()))))
+    if int(per) < 1:
+        raise InputError(f"backtest: windows_per_task must be >= 1, got {per}")
+    batches = [items[i:i + int(per)] for i in range(0, len(items), int(per))]
+    # fresh keys (hash=False): no race with the release of an earlier run's identical data
+    shared_catalog, shared_models = client.scatter([catalog, models], broadcast=True,
+                                                   hash=False)
     evals: dict[str, list[WindowEvaluation]] = {name: [] for name in models}
     ivals: dict[str, list[tuple[float, float]]] = {name: [] for name in models}
-    ready: dict[int, WindowOut] = {}
-    next_w = 0
-    for done, (w, out) in enumerate(map_unordered(
-            client, window_task, items, shared_catalog, shared_models, days, n_samples,
-            mag_edges, feats), start=1):
-        ready[w] = out
-        while next_w in ready:  # record and archive in window order, as a serial run
-            for name, fc, ev, interval in ready.pop(next_w):
-                evals[name].append(ev)
-                ivals[name].append(interval)
-                if recorder is not None:
-                    recorder.add(fc)
-                _archive(archive, fc, ev, catalog.metadata.name)
-            next_w += 1
+    ready: dict[int, list[WindowOut]] = {}
+    next_b, done = 0, 0
+    for b, outs in map_unordered(client, windows_task, batches, shared_catalog, shared_models,
+                                 days, n_samples, mag_edges, feats):
+        ready[b] = outs
+        while next_b in ready:  # record and archive in window order, as a serial run
+            for out in ready.pop(next_b):
+                for name, fc, ev, interval in out:
+                    evals[name].append(ev)
+                    ivals[name].append(interval)
+                    if recorder is not None:
+                        recorder.add(fc)
+                    _archive(archive, fc, ev, catalog.metadata.name)
+            next_b += 1
+        done += len(outs)
         if progress is not None:
             progress(done, len(edges))
     spatial = ({}, {}, {}) if recorder is None else (
