@@ -307,6 +307,8 @@ def analyze(path: str | Path, weather_path: str | Path | pd.DataFrame, out_dir: 
             render: Renderer | None = None) -> AnalysisResult:
     """Run the whole storm-noise analysis and write its outputs to ``out_dir``.
 
+    Every input is read and checked (:func:`prepare`) before anything is written.
+
     Parameters
     ----------
     path
@@ -328,8 +330,6 @@ def analyze(path: str | Path, weather_path: str | Path | pd.DataFrame, out_dir: 
         Draws figures and writes the report (``cfg.figures``, ``cfg.report``), e.g.
         :func:`geohazard.report.das.render_analysis`; returns entries for the summary.
         None writes tables and ``summary.json`` only.
-
-    Every input is read and checked (:func:`prepare`) before anything is written.
     """
     out = Path(out_dir)
     tick = time.perf_counter()

@@ -1,0 +1,146 @@
+"""The documentation's code cannot rot: every ``python`` block of a docs page runs here.
+
+Each page's blocks run in order in one namespace, in a temporary folder, the way a reader
+would paste them. A page makes itself fast with HTML comments that readers never see:
+
+``<!-- docs-test-override: NAME = expression -->``
+    after the block that first assigns ``NAME``, run this assignment (smaller settings);
+``<!-- docs-test: skip -->``
+    immediately before a block: do not run it (say why on the page).
+
+The site build itself (``mkdocs build --strict``) is ``make docs``; here only the page
+structure is checked: every page in ``mkdocs.yml``'s nav exists.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"
+SHARED_DATA = Path(os.environ.get("GEOHAZARD_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```\s*$", re.M | re.S)
+OVERRIDE = re.compile(r"<!--\s*docs-test-override:\s*(\w+)\s*=\s*(.+?)\s*-->")
+SKIP = re.compile(r"<!--\s*docs-test:\s*skip\s*-->\s*$")
+
+#: Pages whose python blocks are executed; each needs these extras (importable modules).
+PAGES = {
+    "tutorials/forecast.md": ("torch", "csep"),
+    "tutorials/das.md": ("dascore",),
+    "tutorials/landslide.md": ("rasterio", "sklearn", "pygmm"),
+    "how-to/config.md": (),
+    "how-to/large-rasters.md": ("rasterio",),
+}
+
+
+def python_blocks(text: str) -> list[tuple[int, str, bool]]:
+    """``(line, code, skipped)`` for each ```python block of a Markdown page."""
+    out = []
+    for m in FENCE.finditer(text):
+        if m.group(1) != "python":
+            continue
+        before = text[: m.start()].rstrip("\n")
+        out.append((before.count("\n") + 2, m.group(2), bool(SKIP.search(before))))
+    return out
+
+
+def overrides(text: str) -> dict[str, str]:
+    """``NAME -> expression`` from the page's docs-test-override comments."""
+    return {name: expr for name, expr in OVERRIDE.findall(text)}
+
+
+def _assigned(code: str) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return names
+
+
+def run_page(page: str) -> int:
+    """Run the page's blocks in the current folder; return how many ran."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    pending = overrides(text)
+    namespace: dict[str, object] = {"__name__": "__docs__"}
+    ran = 0
+    for line, code, skipped in python_blocks(text):
+        if skipped:
+            continue
+        try:
+            exec(compile(code, f"{page}:{line}", "exec"), namespace)  # noqa: S102
+        except Exception as exc:
+            raise AssertionError(f"{page}, block at line {line}: {exc!r}") from exc
+        for name in sorted(_assigned(code) & set(pending)):
+            exec(f"{name} = {pending.pop(name)}", namespace)  # noqa: S102
+        ran += 1
+    assert not pending, f"{page}: overrides for names no block assigns: {sorted(pending)}"
+    return ran
+
+
+def test_nav_pages_exist() -> None:
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    _Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+    cfg = yaml.load((REPO / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Loader)
+
+    def walk(item: object) -> list[str]:
+        if isinstance(item, str):
+            return [item]
+        if isinstance(item, dict):
+            return [p for v in item.values() for p in walk(v)]
+        if isinstance(item, list):
+            return [p for v in item for p in walk(v)]
+        return []
+
+    generated = {"results.md"}  # written by docs/hooks/results.py at build time
+    missing = [p for p in walk(cfg["nav"]) if p not in generated and not (DOCS / p).exists()]
+    assert not missing, f"mkdocs.yml nav names missing pages: {missing}"
+    assert (REPO / "docs" / "hooks" / "results.py").exists()
+
+
+def test_block_parser() -> None:
+    text = ("intro\n<!-- docs-test-override: N = 2 -->\n```python\nN = 10\n```\n"
+            "<!-- docs-test: skip -->\n```python\nraise SystemExit\n```\n```bash\nls\n```\n")
+    blocks = python_blocks(text)
+    assert [(c, s) for _, c, s in blocks] == [("N = 10\n", False), ("raise SystemExit\n", True)]
+    assert overrides(text) == {"N": "2"}
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_page_runs(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in PAGES[page]:
+        pytest.importorskip(module)
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    monkeypatch.setenv("GEOHAZARD_SHARED_DATA", str(SHARED_DATA))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.chdir(tmp_path)
+    blocks = python_blocks((DOCS / page).read_text(encoding="utf-8"))
+    assert blocks, f"{page} has no python block"
+    threads = _torch_threads()
+    try:
+        ran = run_page(page)
+    finally:
+        if threads:  # a page may set torch's thread count, as the tutorial advises
+            import torch
+
+            torch.set_num_threads(threads)
+    assert ran >= 0.75 * len(blocks), f"{page}: most blocks must run"
+
+
+def _torch_threads() -> int | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch.get_num_threads()
