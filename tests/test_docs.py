@@ -8,8 +8,10 @@ would paste them. A page makes itself fast with HTML comments that readers never
 ``<!-- docs-test: skip -->``
     immediately before a block: do not run it (say why on the page).
 
-The site build itself (``mkdocs build --strict``) is ``make docs``; here only the page
-structure is checked: every page in ``mkdocs.yml``'s nav exists.
+Every ``geohazard ...`` command in the pages' shell blocks must name real sub-commands and
+options of the CLI. The site build itself (``mkdocs build --strict``) is ``make docs``; here
+the page structure is checked: every page in the nav exists, and every public module is on a
+reference page.
 """
 
 from __future__ import annotations
@@ -176,3 +178,54 @@ def _torch_threads() -> int | None:
     except ImportError:
         return None
     return torch.get_num_threads()
+
+
+def _shell_commands(text: str) -> list[tuple[str, list[str]]]:
+    """``(line, argv)`` of each ``geohazard ...`` command in the page's bash blocks."""
+    import shlex
+
+    out = []
+    for m in FENCE.finditer(text):
+        if m.group(1) not in ("bash", "sh", "cron"):
+            continue
+        joined = re.sub(r"\\\n\s*", " ", m.group(2))
+        for line in joined.splitlines():
+            line = line.split(" # ")[0].strip()
+            at = re.search(r"(?:^|\s|/)(?:geohazard|\$G)\s", line)  # $G: a script's path
+            if at is None or line.startswith("#"):
+                continue
+            words = shlex.split(line[at.end():].replace("$(", "("))
+            out.append((line, words))
+    return out
+
+
+def _check_command(group: object, argv: list[str]) -> str | None:
+    cmd, i = group, 0  # Typer's click objects (a group has ``commands``)
+    while hasattr(cmd, "commands") and i < len(argv) and not argv[i].startswith("-"):
+        sub = cmd.commands.get(argv[i])
+        if sub is None:
+            return f"no command {argv[i]!r}"
+        cmd, i = sub, i + 1
+    if hasattr(cmd, "commands"):
+        return None  # `geohazard forecast --help` and the like
+    known = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)} | {"--help"}
+    flags = {a.split("=")[0] for a in argv[i:] if a.startswith("--")}
+    bad = sorted(flags - known)
+    return f"{cmd.name}: unknown options {bad}" if bad else None
+
+
+@pytest.mark.parametrize("page", ["getting-started.md", "tutorials/forecast.md",
+                                  "tutorials/das.md", "tutorials/landslide.md",
+                                  "how-to/daily-forecasts.md", "how-to/das-dask.md",
+                                  "how-to/large-rasters.md", "how-to/config.md"])
+def test_shell_commands_exist(page: str) -> None:
+    """Every ``geohazard`` command in the page's shell blocks names real commands and flags."""
+    import typer
+
+    from geohazard.cli.main import app
+
+    group = typer.main.get_command(app)
+    commands = _shell_commands((DOCS / page).read_text(encoding="utf-8"))
+    bad = [f"{line}: {err}" for line, argv in commands
+           if (err := _check_command(group, argv)) is not None]
+    assert not bad, "\n".join(bad)
