@@ -14,7 +14,9 @@ NppConfigOpt = Annotated[Path | None, typer.Option(
     "--config", help="YAML with splits, mc, mc_rule, delta_m and region "
     "(default: the shipped SanJac_10).")]
 NppModelsOpt = Annotated[str, typer.Option(
-    "--models", "--model", help="Comma list: poisson, etas, etas-reference.")]
+    "--models", "--model", help="Comma list: poisson, etas (the benchmark's EM fit), "
+    "etas-reference (scored as the benchmark's code), etas-mle (maximum likelihood), "
+    "recast (SpatialRecast, one training per seed).")]
 NppSeedsOpt = Annotated[str, typer.Option("--seeds", help="Seeds, '0-4' or '0,1,2'.")]
 
 

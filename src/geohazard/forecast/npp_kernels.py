@@ -77,8 +77,7 @@ def build_pairs(t, lat_rad, lon_rad, r2max, i0, i1, radius):
     return ptr, src, dt, r2
 
 
-@nb.njit(parallel=True, cache=True)
-def pair_loglik(ptr, src, dt, r2, me, p, nchunk):  # noqa: C901 - one fused loop
+def _pair_loglik(ptr, src, dt, r2, me, p, nchunk):  # noqa: C901 - one fused loop
     """``sum_i log(mu + sum_j g_ij)`` over targets and its gradient in the optimiser's x.
 
     ``x = (log10 mu, log10 k0, a, log10 c, omega, log10 tau, log10 d, gamma, rho)``.
@@ -125,6 +124,16 @@ def pair_loglik(ptr, src, dt, r2, me, p, nchunk):  # noqa: C901 - one fused loop
         lls[ch] = ll
         grads[ch, :] = gr
     return lls.sum(), grads.sum(axis=0)
+
+
+_PAIR_LL = (nb.njit(cache=True)(_pair_loglik), nb.njit(parallel=True, cache=True)(_pair_loglik))
+#: below this many pairs the serial kernels win (thread start-up dominates)
+PARALLEL_PAIRS = 200_000
+
+
+def pair_loglik(ptr, src, dt, r2, me, p, nchunk=16):
+    """Serial or parallel :func:`_pair_loglik` by problem size."""
+    return _PAIR_LL[src.size >= PARALLEL_PAIRS](ptr, src, dt, r2, me, p, nchunk)
 
 
 @nb.njit(cache=True)
@@ -219,6 +228,32 @@ def _h_integral_grad(lo, hi, c, om, tau, glx, glw, out):
 
 
 @nb.njit(cache=True)
+def window_h(lo, hi, c, om, tau, glx, glw):
+    """``(n, 4)``: ``int_lo^hi h`` and its log-derivatives (as ``_h_integral_grad``) per source.
+
+    Integrates once along the sorted union of all ``lo`` and ``hi`` (cumulative sums), so
+    each source costs one short Gauss-Legendre segment instead of its whole window.
+    """
+    n = lo.size
+    pts = np.concatenate((lo, hi))
+    order = np.argsort(pts)
+    cum = np.zeros((2 * n, 4))
+    acc = np.zeros(4)
+    hv = np.zeros(4)
+    prev = 0.0
+    for k in range(2 * n):
+        x = pts[order[k]]
+        _h_integral_grad(prev, x, c, om, tau, glx, glw, hv)
+        acc += hv
+        cum[order[k], :] = acc
+        prev = max(prev, x)
+    out = np.empty((n, 4))
+    for j in range(n):
+        out[j, :] = cum[n + j, :] - cum[j, :]
+    return out
+
+
+@nb.njit(cache=True)
 def source_integrals(lo, hi, me, p, glx, glw):
     """``sum_j G_j``: expected aftershocks of each source in its window, and the gradient.
 
@@ -227,9 +262,9 @@ def source_integrals(lo, hi, me, p, glx, glw):
     k0, a, c, om, tau, d, gam, rho = p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]
     total = 0.0
     grad = np.zeros(9)
-    hv = np.zeros(4)
+    hw = window_h(lo, hi, c, om, tau, glx, glw)
     for j in range(me.size):
-        _h_integral_grad(lo[j], hi[j], c, om, tau, glx, glw, hv)
+        hv = hw[j]
         lD = math.log(d) + gam * me[j]
         pref = k0 * math.exp(a * me[j]) * math.pi / rho * math.exp(-rho * lD)
         G = pref * hv[0]
@@ -242,4 +277,99 @@ def source_integrals(lo, hi, me, p, glx, glw):
         grad[6] += -rho * G * LN10
         grad[7] += -rho * me[j] * G
         grad[8] += G * (-1.0 / rho - lD)
+    return total, grad
+
+
+# ----------------------------------------------------------------------------- EM (benchmark)
+@nb.njit(parallel=True, cache=True)
+def responsibilities(ptr, src, dt, r2, me, p):
+    """E-step: ``p_ij = g_ij / lambda_i`` per pair and ``p_i0 = mu / lambda_i`` per target."""
+    mu, k0, a, c, om, tau, d, gam, rho = p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]
+    n_t = ptr.size - 1
+    pij = np.empty(src.size)
+    p0 = np.empty(n_t)
+    for i in nb.prange(n_t):
+        lam = mu
+        for q in range(ptr[i], ptr[i + 1]):
+            mj = me[src[q]]
+            g = k0 * math.exp(a * mj - dt[q] / tau) * (dt[q] + c) ** (-1.0 - om) * (
+                r2[q] + d * math.exp(gam * mj)) ** (-1.0 - rho)
+            pij[q] = g
+            lam += g
+        for q in range(ptr[i], ptr[i + 1]):
+            pij[q] /= lam
+        p0[i] = mu / lam
+    return pij, p0
+
+
+def _weighted_pair_terms(src, dt, r2, me, w, p, nchunk):
+    """``sum_q w_q [-dt/tau - (1+omega) log(dt+c) - (1+rho) log(r2 + D_j)]`` and gradient.
+
+    Gradient in the optimiser's x (index as :func:`pair_loglik`; entries 0-2 are zero).
+    """
+    c, om, tau, d, gam, rho = p[3], p[4], p[5], p[6], p[7], p[8]
+    n = src.size
+    vals = np.zeros(nchunk)
+    grads = np.zeros((nchunk, 9))
+    for ch in nb.prange(nchunk):
+        v = 0.0
+        g3 = g4 = g5 = g6 = g7 = g8 = 0.0
+        for q in range(ch * n // nchunk, (ch + 1) * n // nchunk):
+            wq = w[q]
+            mj = me[src[q]]
+            D = d * math.exp(gam * mj)
+            base = r2[q] + D
+            s = dt[q] + c
+            lb = math.log(base)
+            ls = math.log(s)
+            v += wq * (-dt[q] / tau - (1.0 + om) * ls - (1.0 + rho) * lb)
+            g3 += wq * (-(1.0 + om) * c / s)
+            g4 -= wq * ls
+            g5 += wq * dt[q] / tau
+            f = -(1.0 + rho) * D / base
+            g6 += wq * f
+            g7 += wq * f * mj
+            g8 -= wq * lb
+        vals[ch] = v
+        grads[ch, 3] = g3 * LN10
+        grads[ch, 4] = g4
+        grads[ch, 5] = g5 * LN10
+        grads[ch, 6] = g6 * LN10
+        grads[ch, 7] = g7
+        grads[ch, 8] = g8
+    return vals.sum(), grads.sum(axis=0)
+
+
+_WEIGHTED = (nb.njit(cache=True)(_weighted_pair_terms),
+             nb.njit(parallel=True, cache=True)(_weighted_pair_terms))
+
+
+def weighted_pair_terms(src, dt, r2, me, w, p, nchunk=16):
+    """Serial or parallel :func:`_weighted_pair_terms` by problem size."""
+    return _WEIGHTED[src.size >= PARALLEL_PAIRS](src, dt, r2, me, w, p, nchunk)
+
+
+@nb.njit(cache=True)
+def window_fraction_terms(lo, hi, ell, p, glx, glw):
+    """``sum_j l_j log(H_j / H_inf)`` and its gradient (x indices 3-5).
+
+    The term by which the benchmark's M-step (time density normalised over [0, inf),
+    counts over the window) differs from the complete-data log-likelihood.
+    """
+    c, om, tau = p[3], p[4], p[5]
+    hv = np.zeros(4)
+    _h_integral_grad(0.0, 60.0 * tau, c, om, tau, glx, glw, hv)
+    h_inf, d_inf = hv[0], hv[1:].copy()
+    total = 0.0
+    grad = np.zeros(9)
+    hw = window_h(lo, hi, c, om, tau, glx, glw)
+    for j in range(lo.size):
+        hv = hw[j]
+        if ell[j] <= 0.0 or hv[0] <= 0.0:
+            continue
+        total += ell[j] * (math.log(hv[0]) - math.log(h_inf))
+        for k in range(3):
+            grad[3 + k] += ell[j] * (hv[1 + k] / hv[0] - d_inf[k] / h_inf)
+    grad[3] *= LN10
+    grad[5] *= LN10
     return total, grad
