@@ -48,12 +48,12 @@ import numpy as np
 
 from geohazard.catalog.core import EventSequence
 from geohazard.catalog.io import read_catalog
-from geohazard.forecast.etas import kernels
 from geohazard.forecast.etas.fitting import time_loglik
 from geohazard.forecast.etas.model import ETAS
 from geohazard.forecast.etas.params import PARAM_NAMES, ETASParams
 from geohazard.forecast.etas.simulate import expected_count
 from geohazard.io_utils import write_json_atomic
+from geohazard.testing import direct_loglik
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "catalogs"
 PAPER_TEST = {"SCEDC": -14.253, "QTMSanJacinto": -6.6727, "White": -89.183}
@@ -94,7 +94,7 @@ def _likelihood_case(label: str, name: str, split: str, subset: int | None) -> d
     m = n if subset is None else min(subset, n)
     sub = seq if m == n else EventSequence(seq.times[:m], seq.magnitudes[:m], 0.0,
                                            float(seq.times[m]), 0.0, mc)
-    ll_dir, w_dir, c_dir = _timed(lambda: kernels.direct_loglik(
+    ll_dir, w_dir, c_dir = _timed(lambda: direct_loglik(
         sub.times, sub.magnitudes - mc, 0.0, sub.t_end, params.to_array()))
     scale = (n / m) ** 2
     row = {
@@ -123,7 +123,7 @@ def part_likelihood(args: argparse.Namespace) -> dict:
     # warm the JIT (compile or load the cache) outside the timings
     warm = _full_scored(_catalog("QTMSanJacinto").to_sequence("train"))
     _, w_first, _ = _timed(lambda: time_loglik(warm, _paper_params("QTMSanJacinto"), 1.0))
-    kernels.direct_loglik(warm.times[:50], warm.magnitudes[:50] - 1.0, 0.0, warm.times[50],
+    direct_loglik(warm.times[:50], warm.magnitudes[:50] - 1.0, 0.0, warm.times[50],
                           _paper_params("QTMSanJacinto").to_array())
     return {"first_call_wall_s_incl_jit_or_cache": w_first, "cases": [
         _likelihood_case("QTMSanJacinto before test start", "QTMSanJacinto", "val", None),
@@ -170,7 +170,7 @@ def _fit_tapered(name: str, tau: float) -> dict:
     return {"catalog": name, "tau_days": tau, "fit_wall_s": wall, "fit_cpu_s": cpu,
             "params": model.params_.to_dict(),
             "se": dict(zip(PARAM_NAMES, model.se_.tolist(), strict=True)),
-            "branching_ratio": model.branching_ratio_, "converged": model.report_.converged,
+            "branching_ratio": model.branching_ratio_, "converged": model.fit_report_.converged,
             "val_nll_per_day": val, "test_nll_per_day": test.nll_per_day,
             "test_nll_per_event": test.nll_per_event, "paper_test_nll_per_day": PAPER_TEST[name]}
 

@@ -1,4 +1,12 @@
-"""Synthetic factories shared by docs, tests and the demo (no download needed)."""
+"""Synthetic factories shared by docs, tests and the demo (no download needed).
+
+The synthetic truths live here, once: :data:`ETAS_CATALOG_TRUTH` (the demo's default
+catalog), :data:`ETAS_RECOVERY_TRUTH` (the demo's simulate-and-fit check), the Weibull
+renewal process of the RECAST demo (:data:`RENEWAL_SHAPE`, :data:`RENEWAL_SCALE_DAYS`) and
+the Gutenberg-Richter law they share (:data:`DEMO_LAW_B`, :data:`DEMO_LAW_MC`,
+:data:`DEMO_LAW_M_MAX`). The DAS and landslide truths are the presets of
+:mod:`geohazard.das.synthetic` and :mod:`geohazard.landslide.synthetic`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,16 @@ import pandas as pd
 
 from geohazard.catalog.core import Catalog, CatalogMetadata
 from geohazard.rng import RNGLike, as_generator
+
+#: ETAS parameters of :func:`etas_catalog` (branching ratio about 0.49 with the law below)
+ETAS_CATALOG_TRUTH = {"mu": 0.5, "k": 0.008, "alpha": 0.8, "c": 0.01, "p": 1.15}
+#: ETAS parameters the demo simulates 5000 days of and recovers by maximum likelihood
+ETAS_RECOVERY_TRUTH = {"mu": 0.2, "k": 0.008, "alpha": 0.8, "c": 0.01, "p": 1.15}
+ETAS_RECOVERY_DAYS = 5000.0
+#: Gutenberg-Richter law of the synthetic catalogs: b, Mc and maximum magnitude
+DEMO_LAW_B, DEMO_LAW_MC, DEMO_LAW_M_MAX = 1.0, 2.0, 7.5
+#: Weibull renewal process of :func:`renewal_catalog` (shape, scale in days)
+RENEWAL_SHAPE, RENEWAL_SCALE_DAYS = 0.6, 0.5
 
 
 def synthetic_catalog(
@@ -91,8 +109,8 @@ def etas_catalog(
     from geohazard.forecast.etas.params import ETASParams, MagnitudeLaw
     from geohazard.forecast.etas.simulate import simulate_catalog
 
-    truth = ETASParams(mu=0.5, k=0.008, alpha=0.8, c=0.01, p=1.15)
-    law = MagnitudeLaw(b=1.0, mc=2.0, m_max=7.5)
+    truth = ETASParams(**ETAS_CATALOG_TRUTH)
+    law = MagnitudeLaw(b=DEMO_LAW_B, mc=DEMO_LAW_MC, m_max=DEMO_LAW_M_MAX)
     seq = simulate_catalog(truth, law, days, as_generator(rng))
     origin = pd.Timestamp(start, tz="UTC")
     times = origin + pd.to_timedelta(np.round(seq.times * 86_400_000).astype(np.int64), unit="ms")
@@ -106,4 +124,33 @@ def etas_catalog(
         mag_roundoff=0.01, start=origin, end=at(1.0), train_start=at(0.1), val_start=at(0.6),
         test_start=at(0.8), extra={"truth": truth.to_dict(), "b": law.b, "m_max": law.m_max},
     )
+    return Catalog(pd.DataFrame({"time": times, "magnitude": mags}), md)
+
+
+def renewal_catalog(n_events: int = 4000, rng: RNGLike = 0) -> Catalog:
+    """Weibull renewal process (shape 0.6, scale 0.5 d), GR magnitudes (b = 1, Mc = 2).
+
+    Its exact log-likelihood is :func:`geohazard.testing.renewal_log_likelihood`. Split
+    dates at 5 %, 60 % and 80 % of the span (train, val, test starts).
+
+    Parameters
+    ----------
+    n_events
+        Number of events.
+    rng
+        Seed or generator.
+    """
+    gen = as_generator(rng)
+    t = np.cumsum(RENEWAL_SCALE_DAYS * gen.weibull(RENEWAL_SHAPE, size=n_events))
+    mags = np.round(2.005 + gen.exponential(1 / np.log(10), size=n_events), 2)
+    origin = pd.Timestamp("2000-01-01", tz="UTC")
+    end = float(t[-1]) + 1e-3
+
+    def at(frac: float) -> pd.Timestamp:
+        return origin + pd.to_timedelta(frac * end, unit="D")
+
+    md = CatalogMetadata(name="synthetic-renewal", source="geohazard synthetic",
+                         mag_completeness=2.0, mag_roundoff=0.01, start=origin, end=at(1.0),
+                         train_start=at(0.05), val_start=at(0.6), test_start=at(0.8))
+    times = origin + pd.to_timedelta(t, unit="D")
     return Catalog(pd.DataFrame({"time": times, "magnitude": mags}), md)

@@ -89,3 +89,22 @@ def test_sequence_features_carried(catalogs_dir):
     assert {"x", "y", "latitude", "longitude"} <= set(cat.columns)
     seq = cat.to_sequence(features=("x", "y"))
     assert seq.features["x"].shape == seq.times.shape
+
+
+def test_time_helpers_invert_each_other_and_share_one_window_test():
+    import numpy as np
+    import pandas as pd
+
+    from geohazard.catalog.core import Catalog, CatalogMetadata, window_mask
+
+    origin = pd.Timestamp("2001-03-04 05:06:07", tz="UTC")
+    days = np.array([0.5, 1.0, 1.0 + 1e-9, 2.25, 1e4 / 3])
+    cat = Catalog.from_days(days, [2.0, 2.1, 2.2, 2.3, 2.4], origin,
+                            metadata=CatalogMetadata(name="t"), depth=np.arange(5.0))
+    assert cat.origin == origin and cat.metadata.name == "t" and "depth" in cat.columns
+    np.testing.assert_allclose(cat.days(), days, rtol=0, atol=1e-13)
+    assert cat.utc_of(cat.day_of(cat.times[3])) == cat.times[3]
+    assert (cat.utc_of(cat.days()) == cat.times).all()
+    assert cat.utc_of(1.5) == origin + pd.Timedelta(hours=36)
+    np.testing.assert_array_equal(cat.in_window(0.5, 1.0), [False, True, False, False, False])
+    np.testing.assert_array_equal(window_mask(cat.days(), 1.0, 3.0), cat.in_window(1.0, 3.0))

@@ -126,7 +126,7 @@ def test_outputs_written_and_rerun_resumes(result, sim):
 
 
 def test_demo_preset_runs_quickly(tmp_path):
-    from geohazard.das.demo import run_demo
+    from geohazard.demo.das import run_demo
 
     summary = run_demo(tmp_path, rng=5, render=render_analysis)
     assert Path(summary["report"]).exists()

@@ -16,8 +16,8 @@ from geohazard.forecast.spatial_eval import (
     SpatialEvaluation,
     gridded_counts,
     observed_counts,
-    spatial_statistics,
 )
+from geohazard.testing import spatial_statistics
 from tests.forecast._spatial_synth import BOX, clustered_law, located_forecast, observation
 
 MAGS = tuple(np.round(np.arange(1.0, 5.0, 0.1), 2))

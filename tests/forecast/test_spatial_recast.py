@@ -73,7 +73,8 @@ def test_feature_decoder_starts_as_a_kernel_density_on_training_events() -> None
 def test_spatial_recast_trains_on_projected_km_and_samples_degrees(tmp_path) -> None:  # noqa: ANN001
     cat = located_catalog(n=600, seed=3, days=300.0)
     model = SpatialRecast(TINY, location_components=16, refit_steps=400).fit(cat)
-    assert model.config.features == ("x", "y") and model.config.feature_components == 16
+    cfg = model.train_config
+    assert cfg.features == ("x", "y") and cfg.feature_components == 16
     fit = model.location_fit_  # the decoder refit on frozen contexts improves on validation
     assert fit["steps"] > 0 and fit["val_nll"] < fit["val_nll_before"]
     norm = model.recast_.normaliser_
@@ -96,12 +97,17 @@ def test_spatial_recast_trains_on_projected_km_and_samples_degrees(tmp_path) -> 
         hist, 5.0, 60, rng=1)
     near_plain = _near_blobs(plain.features["longitude"], plain.features["latitude"])
     assert near > 0.5 and near > near_plain + 0.15
-    score = model.log_likelihood(cat.to_sequence("test", features=("longitude", "latitude")))
+    test = cat.to_sequence("test", features=("longitude", "latitude"))
+    score = model.log_likelihood(test)
+    dens = model.spatial_log_density(test)  # per km2: the normalised term less log(std_x std_y)
+    assert dens.shape == (test.n_scored,) and np.isfinite(dens).all()
+    assert dens.sum() == pytest.approx(score.extra["ll_features_normalised"] - test.n_scored
+                                       * np.log(np.prod(norm.feature_std)), rel=1e-9)
     assert math.isfinite(score.log_likelihood) and "ll_features_normalised" in score.extra
     path = model.save(tmp_path / "m.pt")
     again = SpatialRecast.load(path)
     assert again.projection_ == model.projection_
-    assert again.config.feature_components == 16
+    assert again.train_config.feature_components == 16
     s2 = again.sample(hist, 5.0, 60, rng=1)
     np.testing.assert_allclose(s2.features["longitude"], sims.features["longitude"])
     loaded, info = fit_spatial_model("recast", cat, cat.metadata.test_start, checkpoint=path)

@@ -195,7 +195,7 @@ def test_plots_draw_the_data(case, logit):
 def test_run_demo_recovers_model(tmp_path):
     import json
 
-    from geohazard.landslide.demo import run_demo
+    from geohazard.demo.landslide import run_demo
     from geohazard.report.landslide_susceptibility import write_report
 
     s = run_demo(tmp_path, rng=5, render=write_report)
@@ -230,3 +230,22 @@ def test_unit_table_aggregates_and_maps_back():
     painted = sus.map_units(np.array([0.1, 0.2, 0.3]), t.unit.to_numpy(), units)
     assert painted.values[0, 0] == pytest.approx(0.1) and painted.values[3, 3] == pytest.approx(0.3)
     assert np.isnan(painted.values[3, 0])
+
+
+def test_pipeline_fits_the_full_model_once(tmp_path, monkeypatch):
+    """One fit per fold plus one on all cells: the mapped model gives the success rate."""
+    from geohazard.landslide.pipeline import run_susceptibility
+
+    case = syn.synthetic_case(n=60, rng=3)
+    calls = []
+    fit = sus.SusceptibilityModel.fit
+
+    def counting(self, table, *args, **kwargs):
+        calls.append(len(table))
+        return fit(self, table, *args, **kwargs)
+
+    monkeypatch.setattr(sus.SusceptibilityModel, "fit", counting)
+    res = run_susceptibility(case.factors, case.landslide, tmp_path, categorical=["lith"],
+                             n_folds=3, rng=1)
+    assert len(calls) == 3 + 1
+    assert calls[-1] == res["n_cells"]  # the last fit saw every cell

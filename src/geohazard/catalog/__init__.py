@@ -1,18 +1,36 @@
-"""Earthquake catalogs: the immutable :class:`Catalog`, readers/writers and statistics."""
+"""Earthquake catalogs: the immutable :class:`Catalog`, readers/writers and statistics.
 
-from geohazard.catalog.core import (
-    SPLITS,
-    Catalog,
-    CatalogMetadata,
-    EventSequence,
-)
-from geohazard.catalog.io import read_catalog, write_catalog
+Public names load on first use (``import geohazard.catalog`` imports no pandas)::
 
-__all__ = [
-    "SPLITS",
-    "Catalog",
-    "CatalogMetadata",
-    "EventSequence",
-    "read_catalog",
-    "write_catalog",
-]
+    from geohazard.catalog import Catalog, read_catalog, write_catalog, b_value
+    cat = read_catalog("SCEDC.csv").select(magnitude=(3.0, None))
+    days = cat.days(); cat.utc_of(days[-1]) == cat.times[-1]
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "SPLITS": "core", "Catalog": "core", "CatalogMetadata": "core", "EventSequence": "core",
+    "to_utc": "core", "read_catalog": "io", "write_catalog": "io", "read_sequence": "io",
+    "read_sidecar": "io", "BValue": "stats", "b_value": "stats", "b_positive": "stats",
+    "mc_maxc": "stats", "mc_bvalue_stability": "stats", "fmd": "stats",
+    "magnitude_resolution": "stats", "summarize": "summary", "LocalProjection": "geo",
+    "project_catalog": "geo",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

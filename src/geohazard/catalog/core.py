@@ -379,6 +379,48 @@ class Catalog:
         """Float64 days from :attr:`origin` to ``when``."""
         return float(_days_between(pd.DatetimeIndex([to_utc(when)]), self.origin)[0])
 
+    def utc_of(self, days: Any) -> pd.Timestamp | pd.DatetimeIndex:
+        """UTC time of ``days`` since :attr:`origin` (the inverse of :meth:`day_of`).
+
+        A scalar gives a Timestamp, an array a DatetimeIndex; both rounded to the nanosecond.
+        """
+        arr = np.asarray(days, dtype=np.float64)
+        ns = np.round(arr * _DAY_NS).astype(np.int64) + self.origin.as_unit("ns").value
+        out = pd.to_datetime(ns.ravel(), unit="ns", utc=True)
+        return out[0] if arr.ndim == 0 else out
+
+    def in_window(self, t0: float, t1: float) -> np.ndarray:
+        """(N,) bool: events in the half-open window ``(t0, t1]`` of days since the origin.
+
+        The one window test of forecasts and their scores: an event at ``t0`` belongs to the
+        window before.
+        """
+        return window_mask(self.days(), t0, t1)
+
+    @classmethod
+    def from_days(cls, days: Any, magnitudes: Any, origin: Any, *,
+                  metadata: CatalogMetadata | None = None, **columns: Any) -> Catalog:
+        """A catalog from float64 ``days`` since ``origin`` (UTC) and magnitudes.
+
+        Parameters
+        ----------
+        days, magnitudes
+            (N,) event times in days since ``origin`` and their magnitudes.
+        origin
+            UTC time of day 0; it becomes the metadata ``start`` unless that is set.
+        metadata
+            Metadata of the new catalog (default: only ``start``).
+        **columns
+            Further (N,) columns, e.g. ``longitude``, ``latitude``.
+        """
+        start = to_utc(origin, "origin")
+        md = metadata or CatalogMetadata()
+        if md.start is None:
+            md = md.replace(start=start)
+        ns = np.round(np.asarray(days, dtype=np.float64) * _DAY_NS).astype(np.int64)
+        times = start + pd.to_timedelta(ns, unit="ns")
+        return cls({"time": times, "magnitude": np.asarray(magnitudes), **columns}, md)
+
     def split_bounds(self, split: Split) -> tuple[float, float]:
         """``(t_nll_start, t_end)`` in days for a RECAST-paper split."""
         md = self.metadata
@@ -464,6 +506,15 @@ def _coverage_text(cat: Catalog) -> str:
     if cat.coverage_shortfall() is not None:
         return f"events stop at {last}, long before the sidecar 'end' {md.end}"
     return f"sidecar 'end' {md.end}, last event {last}"
+
+
+def window_mask(days: np.ndarray, t0: float, t1: float) -> np.ndarray:
+    """(N,) bool: ``days`` in the half-open window ``(t0, t1]`` (see :meth:`Catalog.in_window`).
+
+    For loops over many windows of one catalog, with its :meth:`Catalog.days` computed once.
+    """
+    days = np.asarray(days)
+    return (days > t0) & (days <= t1)
 
 
 def _days_between(times: pd.DatetimeIndex, origin: pd.Timestamp) -> np.ndarray:

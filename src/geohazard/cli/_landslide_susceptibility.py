@@ -236,8 +236,7 @@ def susceptibility(
 ) -> None:
     """Fit, validate on spatial blocks, map susceptibility to GeoTIFF and report."""
     from geohazard.landslide import inventory as inv
-    from geohazard.landslide.pipeline import run_susceptibility
-    from geohazard.report.landslide_susceptibility import write_report
+    from geohazard.workflows.landslide import susceptibility_job
 
     cats = list(categorical or [])
     _check_susceptibility_flags(method, cats, factor, balance, block_size, folds, trees)
@@ -247,11 +246,10 @@ def susceptibility(
     with cli_terms(_FLAGS):
         ds = inv.inventory_rasters(inv.read_inventory(inventory, crs=crs), ref)
     with console.status(f"fitting {method} with blocked cross-validation"), cli_terms(_FLAGS):
-        res = run_susceptibility(rasters, ds["mask"].rio.write_crs(ref.rio.crs), out,
-                                 method=method, categorical=cats, balance=balance,
-                                 block_size=block_size, n_folds=folds, n_estimators=trees,
-                                 inventory=ds, render=write_report if report else None,
-                                 rng=seed)
+        res = susceptibility_job(rasters, ds["mask"].rio.write_crs(ref.rio.crs), out,
+                                 report=report, method=method, categorical=cats,
+                                 balance=balance, block_size=block_size, n_folds=folds,
+                                 n_estimators=trees, inventory=ds, rng=seed)
     console.print(kv_table("susceptibility", {
         "method": method, "cells": res["n_cells"], "landslide cells": res["n_landslide_cells"],
         "held-out AUC": res["cv"]["auc_mean"], "AUC std": res["cv"]["auc_std"],

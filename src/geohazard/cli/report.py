@@ -8,12 +8,14 @@ from typing import Annotated
 import typer
 
 from geohazard.cli._common import console
-from geohazard.cli.forecast import (
+from geohazard.cli._forecast_flags import (
     AllowExtrapolationOpt,
+    ModelConfigOpt,
+    ParamDrawsOpt,
+    TaperDaysOpt,
     check_run_flags,
-    covered_observations,
-    fit_models,
     forecast_start,
+    model_settings,
 )
 
 app = typer.Typer(help="Self-contained HTML reports.", no_args_is_help=True)
@@ -31,32 +33,23 @@ def forecast_report(
         help="Also backtest consecutive windows from START to this time.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     allow_extrapolation: AllowExtrapolationOpt = False,
+    config: ModelConfigOpt = None,
+    taper_days: TaperDaysOpt = None,
+    param_draws: ParamDrawsOpt = None,
 ) -> None:
     """Forecast from START (fan chart, probabilities) and optionally a backtest."""
     from geohazard.catalog import read_catalog
-    from geohazard.forecast.backtest import backtest
-    from geohazard.forecast.forecasting import issue_forecast
-    from geohazard.report.forecast import write_forecast_report
+    from geohazard.workflows.forecast import fit_models, forecast_job
 
     check_run_flags(days=days, samples=samples, seed=seed, model=model, outputs={"--out": out})
+    settings = model_settings(config, taper_days, param_draws)
     cat = read_catalog(catalog)
     t0 = forecast_start(cat, start, allow_extrapolation)
     t_bt = _backtest_end(cat, t0, backtest_end, days)
-    history = cat.to_sequence(t_end=t0)
-    fitted = fit_models(cat, model, t0, seed)
-    models = {k: m for k, (m, _) in fitted.items()}
-    forecasts = [issue_forecast(m, history, days, samples, name=k, rng=seed, info=info)
-                 for k, (m, info) in fitted.items()]
-    obs = covered_observations(cat, forecasts[0].t_start, forecasts[0].t_end)
-    result = None
-    if t_bt is not None:
-        with console.status("backtesting"):
-            result = backtest(cat, models, t0, t_bt, days=days, n_samples=min(samples, 2000),
-                              rng=seed)
-    write_forecast_report(out, forecasts, observed_times=obs,
-                          backtest=result, title=f"forecast report: {cat.metadata.name}")
+    fitted = fit_models(cat, model, t0, seed=seed, settings=settings, status=console.status)
+    forecast_job(cat, fitted, t0, days=days, samples=samples, seed=seed, backtest_end=t_bt,
+                 report=out, title=f"forecast report: {cat.metadata.name}", status=console.status)
     console.print(f"wrote {out}")
-
 
 def _backtest_end(cat, t0, backtest_end: str | None, days: float):  # noqa: ANN001, ANN202
     """``--backtest-end`` as UTC: after START by one window, inside the data (else warned)."""

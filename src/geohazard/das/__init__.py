@@ -6,4 +6,40 @@ DASCore patches and spools: :mod:`~geohazard.das.io` (reading, geometry),
 :mod:`~geohazard.das.weather`, :mod:`~geohazard.das.regression`,
 :mod:`~geohazard.das.sources`, :mod:`~geohazard.das.spectra`,
 :mod:`~geohazard.das.synthetic` and :mod:`~geohazard.das.pipeline` (end to end).
+
+Public names load on first use (``import geohazard.das`` imports neither DASCore nor
+numpy)::
+
+    from geohazard.das import AnalysisConfig, analyze, read_patch, patch_band_energy
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "DASFile": "io", "scan_path": "io", "read_patch": "io", "read_geometry": "io",
+    "channel_table": "io", "band_energy": "energy", "patch_band_energy": "energy",
+    "spool_band_energy": "energy", "compute_band_energy": "energy", "EnergyConfig": "energy",
+    "parse_bands": "energy", "WeatherColumns": "weather", "read_weather": "weather",
+    "resample_to_windows": "weather", "Thresholds": "regression", "classify_windows": "regression",
+    "fit_lines": "regression", "find_events": "regression", "find_sources": "sources",
+    "channel_spectra": "spectra", "find_resonances": "spectra", "StormConfig": "synthetic",
+    "preset": "synthetic", "simulate_storms": "synthetic", "AnalysisConfig": "pipeline",
+    "AnalysisResult": "pipeline", "analyze": "pipeline",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

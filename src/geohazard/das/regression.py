@@ -184,6 +184,33 @@ def response(energy: np.ndarray, kind: str) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ rain events
+def best_wind_channel(wind_fits: pd.DataFrame, energy: Any, windows: pd.DataFrame
+                      ) -> tuple[np.ndarray, np.ndarray, pd.Series, str]:
+    """The most wind-sensitive channel's dry-window points and fitted line, for a figure.
+
+    Parameters
+    ----------
+    wind_fits
+        Per-channel wind fits (``channel``, ``band``, ``response``, ``slope``, ...).
+    energy
+        Band energy (``band`` x window x channel DataArray).
+    windows
+        Window table with ``wind_mps`` and ``dry``.
+
+    Returns
+    -------
+    wind, response, fit, label
+        (M,) wind speeds and responses of the dry windows, the channel's fit row and a label.
+    """
+    best = wind_fits.loc[wind_fits["slope"].idxmax()]
+    band = wind_fits["band"].iat[0]
+    col = int(np.flatnonzero(wind_fits["channel"].to_numpy() == best["channel"])[0])
+    y = response(energy.sel(band=band).values[:, col], wind_fits["response"].iat[0])
+    dry = windows["dry"].to_numpy()
+    return (windows["wind_mps"].to_numpy()[dry], y[dry], best,
+            f"channel {int(best['channel'])} {band}")
+
+
 def find_events(wx: pd.DataFrame, rain_mmph: float = 0.1, gap_s: float = 3600.0,
                 min_windows: int = 3) -> pd.DataFrame:
     """Storm events: rainy windows separated by less than ``gap_s`` are one event.

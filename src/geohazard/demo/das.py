@@ -8,13 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from geohazard.das.pipeline import AnalysisConfig, Renderer, analyze
+from geohazard.das.pipeline import AnalysisConfig
 from geohazard.das.synthetic import preset, simulate_storms
 from geohazard.rng import RNGLike
+from geohazard.workflows.das import analyze_storm
 
 
-def run_demo(out_dir: Path, rng: RNGLike = None, render: Renderer | None = None
-             ) -> dict[str, Any]:
+def run_demo(out_dir: Path, rng: RNGLike = None, render: bool = True) -> dict[str, Any]:
     """Simulate a tiny storm, analyse it and compare with the truth.
 
     Parameters
@@ -24,8 +24,7 @@ def run_demo(out_dir: Path, rng: RNGLike = None, render: Renderer | None = None
     rng
         Random generator or seed.
     render
-        Figures and report writer handed to :func:`~geohazard.das.pipeline.analyze`
-        (e.g. :func:`geohazard.report.das.render_analysis`); None writes tables only.
+        Write figures and the report (else tables only).
 
     Returns
     -------
@@ -39,8 +38,8 @@ def run_demo(out_dir: Path, rng: RNGLike = None, render: Renderer | None = None
     sim = simulate_storms(out / "sim", cfg, rng=rng)
     acfg = AnalysisConfig(window_s=cfg.window_s, spacing_m=cfg.spacing_m, figures=True,
                           report=True)
-    res = analyze(out / "sim" / "das", sim.weather_csv, out / "analysis",
-                  geometry_path=sim.geometry_csv, cfg=acfg, render=render)
+    res = analyze_storm(out / "sim" / "das", sim.weather_csv, out / "analysis",
+                        geometry_path=sim.geometry_csv, cfg=acfg, render=render)
     truth = sim.truth
     slopes = np.asarray(truth["wind_slope_rms_0.5-8Hz"])
     pole_ch = sorted(c for p in truth["poles"] for c in p["channels"])

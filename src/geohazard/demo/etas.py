@@ -1,4 +1,7 @@
-"""ETAS part of ``geohazard demo``: simulate a synthetic catalog, fit it, compare with the truth."""
+"""ETAS part of ``geohazard demo``: simulate a catalog, fit it, compare with the truth.
+
+The truth is :data:`geohazard.examples.ETAS_RECOVERY_TRUTH`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,13 @@ import pandas as pd
 
 from geohazard.catalog.core import Catalog, CatalogMetadata
 from geohazard.catalog.io import write_catalog
+from geohazard.examples import (
+    DEMO_LAW_B,
+    DEMO_LAW_M_MAX,
+    DEMO_LAW_MC,
+    ETAS_RECOVERY_DAYS,
+    ETAS_RECOVERY_TRUTH,
+)
 from geohazard.forecast.etas.model import ETAS
 from geohazard.forecast.etas.params import PARAM_NAMES, ETASParams, MagnitudeLaw
 from geohazard.forecast.etas.simulate import expected_count, simulate_catalog
@@ -20,9 +30,9 @@ from geohazard.rng import RNGLike, as_generator
 
 log = logging.getLogger(__name__)
 
-TRUTH = ETASParams(mu=0.2, k=0.008, alpha=0.8, c=0.01, p=1.15)
-LAW = MagnitudeLaw(b=1.0, mc=2.0, m_max=7.5)
-DAYS = 5000.0
+TRUTH = ETASParams(**ETAS_RECOVERY_TRUTH)
+LAW = MagnitudeLaw(b=DEMO_LAW_B, mc=DEMO_LAW_MC, m_max=DEMO_LAW_M_MAX)
+DAYS = ETAS_RECOVERY_DAYS
 MAX_CATALOG_EVENTS = 30_000  # a real catalog is fitted too when it is this small
 
 
@@ -60,8 +70,8 @@ def run_demo(catalog: Catalog | None, out_dir: Path, rng: RNGLike = None) -> dic
         "branching_ratio_fit": model.branching_ratio_,
         "events": len(seq),
         "expected_events": expected_count(TRUTH, LAW, DAYS),
-        "fit_seconds": model.report_.fit_seconds,
-        "converged": model.report_.converged,
+        "fit_seconds": model.fit_report_.fit_seconds,
+        "converged": model.fit_report_.converged,
     }
     for name in PARAM_NAMES:
         log.info("ETAS %-5s true %-8.4g fit %.4g ± %.2g", name, TRUTH.to_dict()[name],
@@ -92,10 +102,9 @@ def _fit_real(catalog: Catalog) -> dict[str, Any]:
 
 def _write(seq: Any, out_dir: Path) -> None:
     origin = pd.Timestamp("2000-01-01", tz="UTC")
-    times = origin + pd.to_timedelta(np.asarray(seq.times) * 86_400e9, unit="ns")
     meta = CatalogMetadata(name="etas_synthetic", source="geohazard demo (ETAS simulation)",
                            mag_completeness=LAW.mc, start=origin,
                            end=origin + pd.Timedelta(days=DAYS),
                            extra={"truth": TRUTH.to_dict(), "b_value": LAW.b})
-    write_catalog(Catalog({"time": times, "magnitude": seq.magnitudes}, meta),
+    write_catalog(Catalog.from_days(seq.times, seq.magnitudes, origin, metadata=meta),
                   out_dir / "etas_synthetic.csv")

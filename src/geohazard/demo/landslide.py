@@ -13,7 +13,7 @@ from geohazard.rng import RNGLike, as_generator
 __all__ = ["run_demo"]
 
 
-def run_demo(out_dir: Path, rng: RNGLike = None, render: Any = None) -> dict[str, Any]:
+def run_demo(out_dir: Path, rng: RNGLike = None, render: bool = True) -> dict[str, Any]:
     """Synthetic terrain, fault and landslides from a known logistic model, then fit it.
 
     Writes ``dem.tif``, ``slope_deg.tif``, ``fault_side.tif``, ``susceptibility.tif``,
@@ -26,8 +26,7 @@ def run_demo(out_dir: Path, rng: RNGLike = None, render: Any = None) -> dict[str
     rng
         Generator or seed.
     render
-        Figures and report writer passed to
-        :func:`~geohazard.landslide.pipeline.run_susceptibility` (None: no report).
+        Write figures and the report.
 
     Returns
     -------
@@ -39,7 +38,7 @@ def run_demo(out_dir: Path, rng: RNGLike = None, render: Any = None) -> dict[str
     from geohazard.landslide import raster as rst
     from geohazard.landslide import susceptibility as sus
     from geohazard.landslide import synthetic
-    from geohazard.landslide.pipeline import run_susceptibility
+    from geohazard.workflows.landslide import susceptibility_job
 
     t0 = time.perf_counter()
     gen = as_generator(rng)
@@ -49,8 +48,8 @@ def run_demo(out_dir: Path, rng: RNGLike = None, render: Any = None) -> dict[str
     rst.write_geotiff(case.factors["slope_deg"], out / "slope_deg.tif")
     sides = flt.fault_factors(case.faults, case.dem)
     rst.write_geotiff(sides.side.astype(np.int8), out / "fault_side.tif")
-    res = run_susceptibility(case.factors, case.landslide, out, method="logistic",
-                             categorical=["lith"], n_folds=4, render=render, rng=gen)
+    res = susceptibility_job(case.factors, case.landslide, out, report=render,
+                             method="logistic", categorical=["lith"], n_folds=4, rng=gen)
     tab = sus.cell_table(case.factors, case.landslide)
     auc_true = sus.roc_auc(tab.landslide.to_numpy(), case.probability.values.ravel())
     model = res["model"]

@@ -62,7 +62,7 @@ def _flat(prefix: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def step_etas(ctx: DemoContext) -> dict[str, Any]:
     """Simulate an ETAS catalog, fit it, compare with the truth (and fit a small user catalog)."""
-    from geohazard.forecast.etas.demo import run_demo as etas_demo
+    from geohazard.demo.etas import run_demo as etas_demo
 
     res = etas_demo(ctx.catalog if ctx.user_catalog else None, ctx.out_dir / "etas", ctx.seed)
     ctx.report.heading("ETAS: simulate, fit, recover the truth")
@@ -79,7 +79,7 @@ def step_etas(ctx: DemoContext) -> dict[str, Any]:
 
 def step_recast(ctx: DemoContext) -> dict[str, Any]:
     """Train a small RECAST on the demo catalog's splits for about 30 s."""
-    from geohazard.forecast.recast.demo import run_demo as recast_demo
+    from geohazard.demo.recast import run_demo as recast_demo
 
     res = recast_demo(ctx.catalog, ctx.out_dir / "recast", ctx.seed, budget_s=30.0)
     ctx.artefacts["recast_checkpoint"] = res["checkpoint"]
@@ -93,59 +93,50 @@ def step_recast(ctx: DemoContext) -> dict[str, Any]:
 
 def step_forecast(ctx: DemoContext) -> dict[str, Any]:
     """14-day forecasts from the test start with Poisson, ETAS and RECAST, and a backtest."""
-    import numpy as np
     import pandas as pd
 
-    from geohazard.forecast.backtest import backtest
-    from geohazard.forecast.forecasting import issue_forecast
-    from geohazard.forecast.models import fit_model
-    from geohazard.report.forecast import backtest_section, forecast_section, write_forecast_report
+    from geohazard.report.forecast import backtest_section, forecast_section
+    from geohazard.workflows.forecast import fit_models, forecast_job
 
     cat = ctx.catalog
     md = cat.metadata
     if not md.has_splits:
         return {"skipped": "catalog has no split dates"}
     t0 = md.test_start
-    models = {}
-    for name in ("poisson", "etas"):
-        models[name], _ = fit_model(name, cat, t0, seed=ctx.seed)
+    fitted = {k: (m, {}) for k, (m, _) in
+              fit_models(cat, ["poisson", "etas"], t0, seed=ctx.seed).items()}
     ckpt = ctx.artefacts.get("recast_checkpoint")
     if ckpt is not None:
-        models["recast"], _ = fit_model("recast", cat, t0, checkpoint=Path(ckpt))
-    history = cat.to_sequence(t_end=t0)
-    forecasts = [issue_forecast(m, history, 14.0, 2000, name=k, rng=ctx.seed)
-                 for k, m in models.items()]
-    days = cat.days()
-    observed = days[(days > forecasts[0].t_start) & (days <= forecasts[0].t_end)]
+        fitted.update(fit_models(cat, ["recast"], t0, checkpoint=Path(ckpt)))
+        fitted["recast"] = (fitted["recast"][0], {})
     end = min(md.end, t0 + pd.Timedelta(days=14.0 * 12))  # at most 12 windows
-    bt = backtest(cat, models, t0, end, days=14.0, n_samples=500, rng=ctx.seed)
-    for fc in forecasts:
-        forecast_section(ctx.report, fc, observed)
-    backtest_section(ctx.report, bt)
-    path = write_forecast_report(ctx.out_dir / "forecast" / "report.html", forecasts,
-                                 observed_times=observed, backtest=bt,
-                                 title=f"forecast: {md.name}")
-    return {"forecasts": {fc.model: fc.summary() for fc in forecasts},
-            "observed_in_first_window": int(np.asarray(observed).size),
-            "backtest": {k: v.to_dict() for k, v in bt.summaries.items()},
-            "report": str(path), "prospective": _prospective(ctx, models, t0)}
+    run = forecast_job(cat, fitted, t0, days=14.0, samples=2000, seed=ctx.seed,
+                       backtest_end=end, backtest_samples=500,
+                       report=ctx.out_dir / "forecast" / "report.html",
+                       title=f"forecast: {md.name}")
+    for fc in run.forecasts:
+        forecast_section(ctx.report, fc, run.observed)
+    backtest_section(ctx.report, run.backtest)
+    return {"forecasts": run.summaries,
+            "observed_in_first_window": 0 if run.observed is None else int(run.observed.size),
+            "backtest": {k: v.to_dict() for k, v in run.backtest.summaries.items()},
+            "report": str(run.report),
+            "prospective": _prospective(ctx, {k: m for k, (m, _) in fitted.items()}, t0)}
 
 
 def _prospective(ctx: DemoContext, models: dict[str, Any], t0: Any) -> dict[str, Any]:
     """A month of daily forecasts into an archive, scored, with the record report."""
     import pandas as pd
 
-    from geohazard.forecast.archive import ForecastArchive
-    from geohazard.forecast.prospective import evaluate_archive, run_prospective
-    from geohazard.report.prospective import write_record_report
+    from geohazard.workflows.forecast import evaluate_job, prospective_job
 
-    archive = ForecastArchive(ctx.out_dir / "forecast" / "archive.sqlite")
+    archive = ctx.out_dir / "forecast" / "archive.sqlite"
     fitted = {k: (m, {"params_hash": f"demo-{k}"}) for k, m in models.items()}
-    run = run_prospective(ctx.catalog, fitted, archive, t0, t0 + pd.Timedelta(days=29),
-                          every_days=1.0, days=14.0, n_samples=300, seed=ctx.seed)
-    ev = evaluate_archive(ctx.catalog, archive, seed=ctx.seed)
-    path = write_record_report(ctx.out_dir / "forecast" / "record.html", ev,
-                               title=f"prospective record: {ctx.catalog.metadata.name}")
+    run = prospective_job(ctx.catalog, archive, t0, t0 + pd.Timedelta(days=29), fitted=fitted,
+                          every=1.0, days=14.0, samples=300, seed=ctx.seed)
+    path = ctx.out_dir / "forecast" / "record.html"
+    ev = evaluate_job(ctx.catalog, archive, seed=ctx.seed, report=path,
+                      title=f"prospective record: {ctx.catalog.metadata.name}")
     ctx.report.heading("Prospective record (daily 14-day forecasts)")
     ctx.report.table(["model", "forecasts", "95% coverage", "mean count log-score"],
                      [[s.model, s.n_windows, s.coverage_95, s.mean_log_score]
@@ -158,10 +149,9 @@ def _prospective(ctx: DemoContext, models: dict[str, Any], t0: Any) -> dict[str,
 
 def step_das(ctx: DemoContext) -> dict[str, Any]:
     """Simulate a small storm on a fiber, analyse it and check against the truth."""
-    from geohazard.das.demo import run_demo as das_demo
-    from geohazard.report.das import render_analysis
+    from geohazard.demo.das import run_demo as das_demo
 
-    res = das_demo(ctx.out_dir / "das", ctx.seed, render=render_analysis)
+    res = das_demo(ctx.out_dir / "das", ctx.seed)
     ctx.report.heading("DAS storm noise")
     ctx.report.key_values(_flat("", res))
     return res
@@ -169,10 +159,9 @@ def step_das(ctx: DemoContext) -> dict[str, Any]:
 
 def step_landslide(ctx: DemoContext) -> dict[str, Any]:
     """Synthetic terrain, fault and landslides; susceptibility fitted and mapped."""
-    from geohazard.landslide.demo import run_demo as landslide_demo
-    from geohazard.report.landslide_susceptibility import write_report
+    from geohazard.demo.landslide import run_demo as landslide_demo
 
-    res = landslide_demo(ctx.out_dir / "landslide", ctx.seed, render=write_report)
+    res = landslide_demo(ctx.out_dir / "landslide", ctx.seed)
     ctx.report.heading("Earthquake-induced landslides")
     ctx.report.key_values(_flat("", res))
     return res

@@ -1,8 +1,9 @@
 """A short RECAST demonstration: train for ~30 s and report NLL figures.
 
-Called by ``geohazard demo``. Without a catalog it uses a synthetic Weibull renewal
-process with Gutenberg-Richter magnitudes, whose exact test log-likelihood is known, so
-the demo shows how close the learned model comes to the truth.
+Called by ``geohazard demo``. Without a catalog it uses the synthetic Weibull renewal
+process of :func:`geohazard.examples.renewal_catalog`, whose exact test log-likelihood is
+known (:func:`geohazard.testing.renewal_log_likelihood`), so the demo shows how close the
+learned model comes to the truth.
 """
 
 from __future__ import annotations
@@ -11,56 +12,18 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 
-from geohazard.catalog.core import Catalog, CatalogMetadata, EventSequence
+from geohazard.catalog.core import Catalog
+from geohazard.examples import RENEWAL_SCALE_DAYS, RENEWAL_SHAPE, renewal_catalog
 from geohazard.exceptions import InputError
 from geohazard.forecast.recast.estimator import Recast
 from geohazard.forecast.recast.train import TrainConfig
 from geohazard.io_utils import write_json_atomic
-from geohazard.rng import as_generator
+from geohazard.testing import renewal_log_likelihood
 
 log = logging.getLogger(__name__)
-
-RENEWAL_SHAPE, RENEWAL_SCALE_DAYS = 0.6, 0.5
-
-
-def synthetic_renewal_catalog(n_events: int = 4000, rng: int | None = 0) -> Catalog:
-    """Weibull renewal process (shape 0.6, scale 0.5 d), GR magnitudes (b = 1, Mc = 2).
-
-    Split dates at 5 %, 60 % and 80 % of the span (train, val, test starts).
-    """
-    gen = as_generator(rng)
-    t = np.cumsum(RENEWAL_SCALE_DAYS * gen.weibull(RENEWAL_SHAPE, size=n_events))
-    mags = np.round(2.005 + gen.exponential(1 / np.log(10), size=n_events), 2)
-    origin = pd.Timestamp("2000-01-01", tz="UTC")
-    end = float(t[-1]) + 1e-3
-
-    def at(frac: float) -> pd.Timestamp:
-        return origin + pd.to_timedelta(frac * end, unit="D")
-
-    md = CatalogMetadata(name="synthetic-renewal", source="geohazard synthetic",
-                         mag_completeness=2.0, mag_roundoff=0.01, start=origin, end=at(1.0),
-                         train_start=at(0.05), val_start=at(0.6), test_start=at(0.8))
-    times = origin + pd.to_timedelta(t, unit="D")
-    return Catalog(pd.DataFrame({"time": times, "magnitude": mags}), md)
-
-
-def renewal_log_likelihood(seq: EventSequence, shape: float = RENEWAL_SHAPE,
-                           scale: float = RENEWAL_SCALE_DAYS) -> float:
-    """Exact time log-likelihood of a Weibull renewal process on the scored interval."""
-    law = stats.weibull_min(shape, scale=scale)
-    starts = np.concatenate(([seq.t_start], seq.times))
-    tau = seq.inter_times
-    scored = np.concatenate((seq.times, [seq.t_end])) > seq.t_nll_start
-    is_event = np.arange(tau.size) < len(seq)
-    terms = np.where(is_event, law.logpdf(np.maximum(tau, 1e-300)), law.logsf(tau))
-    terms -= law.logsf(np.maximum(seq.t_nll_start - starts, 0.0))
-    return float(terms[scored].sum())
-
 
 def _with_splits(catalog: Catalog) -> Catalog:
     md = catalog.metadata
@@ -104,7 +67,7 @@ def run_demo(catalog: Catalog | None, out_dir: Path, rng: int, *, budget_s: floa
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     synthetic = catalog is None
-    cat = synthetic_renewal_catalog(n_events, rng) if synthetic else _with_splits(catalog)
+    cat = renewal_catalog(n_events, rng) if synthetic else _with_splits(catalog)
     cfg = TrainConfig(seed=int(rng), hidden=16, n_components=8, window=128, warmup=64,
                       batch_windows=8, max_epochs=max_epochs, patience=8, max_time_s=budget_s)
     threads = torch.get_num_threads()
@@ -125,7 +88,8 @@ def run_demo(catalog: Catalog | None, out_dir: Path, rng: int, *, budget_s: floa
     }
     if synthetic:
         test = cat.to_sequence("test")
-        result["true_test_nll_per_day_time"] = -renewal_log_likelihood(test) / test.scored_days
+        true_ll = renewal_log_likelihood(test, RENEWAL_SHAPE, RENEWAL_SCALE_DAYS)
+        result["true_test_nll_per_day_time"] = -true_ll / test.scored_days
     write_json_atomic(out_dir / "recast_demo.json", result)
     log.info("RECAST demo: test NLL/day %.4f", result["splits"]["test"]["nll_per_day_time"])
     return result

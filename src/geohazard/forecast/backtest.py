@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from geohazard.catalog.checks import check
-from geohazard.catalog.core import Catalog, to_utc
+from geohazard.catalog.core import Catalog, to_utc, window_mask
 from geohazard.exceptions import InputError
 from geohazard.forecast.archive import ForecastArchive
 from geohazard.forecast.base import PointProcessModel
@@ -169,9 +168,8 @@ def backtest(
     evals: dict[str, list[WindowEvaluation]] = {m: [] for m in models}
     ivals: dict[str, list[tuple[float, float]]] = {m: [] for m in models}
     for w, (t0, t1) in enumerate(edges):
-        history = catalog.to_sequence(t_end=catalog.origin + pd.to_timedelta(t0, unit="D"),
-                                      features=feats)
-        in_window = (all_days > t0) & (all_days <= t1)
+        history = catalog.to_sequence(t_end=catalog.utc_of(t0), features=feats)
+        in_window = window_mask(all_days, t0, t1)
         for j, (name, model) in enumerate(models.items()):
             gen = streams[w * len(models) + j]
             fc = issue_forecast(model, history, days, n_samples, name=name, rng=gen)

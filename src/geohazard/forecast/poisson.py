@@ -6,15 +6,17 @@ RECAST (``log_likelihood``, ``sample``, ``intensity``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from geohazard.catalog.core import EventSequence
+from geohazard.catalog.core import Catalog, EventSequence
 from geohazard.exceptions import InputError, NotFittedError
-from geohazard.forecast.base import Continuations, ScoreResult
+from geohazard.forecast.base import Continuations, Estimator, ScoreResult, history_of
 from geohazard.rng import RNGLike, as_generator
 
 
-class PoissonGR:
+class PoissonGR(Estimator):
     """Constant rate in time and exponential (GR) magnitudes above Mc.
 
     Parameters
@@ -26,16 +28,26 @@ class PoissonGR:
     def __init__(self, b: float | None = None) -> None:
         self.b = b
 
-    def fit(self, sequence: EventSequence) -> PoissonGR:
-        """Estimate the rate (events/day) on ``[t_start, t_end]`` and the b-value."""
+    def fit(self, data: EventSequence | Catalog, fit_end: Any = None) -> PoissonGR:
+        """Estimate the rate (events/day) on ``[t_start, t_end]`` and the b-value.
+
+        Parameters
+        ----------
+        data
+            An :class:`EventSequence`, or a :class:`Catalog` (see
+            :func:`~geohazard.forecast.base.history_of`).
+        fit_end
+            With a Catalog: fit on the events before this UTC time.
+        """
+        sequence = history_of(data, fit_end, what="PoissonGR.fit")
         span = sequence.t_end - sequence.t_start
         if span <= 0 or len(sequence) == 0:
             raise InputError("PoissonGR.fit: need a non-empty sequence with t_end > t_start")
         self.rate_per_day_ = len(sequence) / span
         self.mc_ = (sequence.mag_completeness if sequence.mag_completeness is not None
                     else float(sequence.magnitudes.min()))
-        excess = sequence.magnitudes.mean() - self.mc_
-        self.b_ = self.b if self.b is not None else float(np.log10(np.e) / max(excess, 1e-6))
+        self.b_ = self.b if self.b is not None else _b_value(sequence.magnitudes, self.mc_)
+        self.fit_report_ = {"events": len(sequence), "days": float(span)}
         return self
 
     def _check(self) -> None:
@@ -76,3 +88,17 @@ class PoissonGR:
         """The constant rate at every time in ``t``."""
         self._check()
         return np.full(np.shape(t), self.rate_per_day_, dtype=np.float64)
+
+
+def _b_value(mags: np.ndarray, mc: float) -> float:
+    """Aki-Utsu b of the events at or above ``mc`` (catalog.stats; continuous magnitudes).
+
+    A sequence carries no magnitude rounding, so no binning correction applies; a degenerate
+    sample (one event, or all at Mc) keeps the old cap, a mean excess of at least 1e-6.
+    """
+    from geohazard.catalog.stats import b_value
+
+    try:
+        return b_value(mags, mc, 0.0, strict=False).b
+    except InputError:
+        return float(np.log10(np.e) / max(float(np.mean(mags)) - mc, 1e-6))

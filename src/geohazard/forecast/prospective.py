@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from geohazard.catalog.checks import check
-from geohazard.catalog.core import Catalog
+from geohazard.catalog.core import Catalog, window_mask
 from geohazard.exceptions import InputError
 from geohazard.forecast.archive import ForecastArchive
 from geohazard.forecast.base import PointProcessModel
@@ -167,11 +167,11 @@ def run_prospective(
             if refit is not None and fitted_block[model_name] != block_of[i]:
                 block_start = times[0] + block_of[i] * refit_every_days
                 current[model_name] = refit(
-                    model_name, catalog.origin + pd.to_timedelta(block_start, unit="D"))
+                    model_name, catalog.utc_of(block_start))
                 fitted_block[model_name] = int(block_of[i])
             model, info = current[model_name]
             if history is None:
-                history = catalog.to_sequence(t_end=catalog.origin + pd.to_timedelta(t0, unit="D"))
+                history = catalog.to_sequence(t_end=catalog.utc_of(t0))
             fc = issue_forecast(model, history, days, n_samples, name=model_name,
                                 rng=window_rng(seed, model_name, t0), info=info)
             issued.append(archive.add(fc, catalog=name,
@@ -254,7 +254,7 @@ def _evaluate_record(archive: ForecastArchive, rec: dict[str, Any], all_days: np
     t0, t1 = rec["t_start_days"], rec["t_end_days"]
     mc = rec["summary"].get("mag_completeness")
     above = mags > mc if mc is not None else np.ones(mags.size, bool)
-    observed = int(np.count_nonzero((all_days > t0) & (all_days <= t1) & above))
+    observed = int(np.count_nonzero(window_mask(all_days, t0, t1) & above))
     return evaluate_counts(rec["model"], archive.counts(rec["id"]), observed,
                            rng=window_rng(seed + 1, rec["model"], t0))
 

@@ -38,7 +38,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numba as nb
 import numpy as np
@@ -48,7 +48,7 @@ from scipy.spatial import cKDTree
 from geohazard.catalog.core import Catalog, EventSequence
 from geohazard.catalog.geo import LocalProjection
 from geohazard.exceptions import InputError, NotFittedError, ParameterError
-from geohazard.forecast.base import Continuations, ScoreResult
+from geohazard.forecast.base import Continuations, Estimator, ScoreResult, history_of
 from geohazard.forecast.poisson import PoissonGR
 from geohazard.rng import RNGLike, as_generator
 
@@ -159,7 +159,7 @@ def _log_mixture(qx, qy, ex, ey, w, lognorm, D, s, r2max, gaussian, skip):
 
 
 # ----------------------------------------------------------------------------- density
-class SmoothedSeismicity:
+class SmoothedSeismicity(Estimator):
     """Adaptive (or fixed) kernel density of epicentres, per km2 of the local projection.
 
     Parameters
@@ -374,23 +374,15 @@ class SmoothedSeismicity:
         return self.projection_.to_lonlat(x, y)
 
 
-def as_located_sequence(data: EventSequence | Catalog, what: str) -> EventSequence:
+def as_located_sequence(data: EventSequence | Catalog, what: str, fit_end: Any = None
+                        ) -> EventSequence:
     """A sequence with location features from a sequence or a located catalog.
 
-    A :class:`Catalog` gives its events above Mc: its ``train`` split when it has split
-    dates, else all of it.
+    A :class:`Catalog` gives its events above Mc: before ``fit_end`` when given, else its
+    ``train`` split when it has split dates, else all of it
+    (:func:`~geohazard.forecast.base.history_of`).
     """
-    if isinstance(data, EventSequence):
-        return data
-    if isinstance(data, Catalog):
-        for name in LOCATION_FEATURES:
-            if name not in data.columns:
-                raise InputError(f"{what}: catalog '{data.metadata.name}' has no '{name}' "
-                                 "column")
-        cat = data.above_completeness()
-        return cat.to_sequence("train" if cat.metadata.has_splits else None,
-                               features=LOCATION_FEATURES)
-    raise InputError(f"{what}: expected an EventSequence or Catalog, got {type(data).__name__}")
+    return history_of(data, fit_end, features=LOCATION_FEATURES, what=what)
 
 
 def locations_of(sequence: EventSequence, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -407,7 +399,7 @@ def locations_of(sequence: EventSequence, what: str) -> tuple[np.ndarray, np.nda
 
 
 # ----------------------------------------------------------------------------- Poisson model
-class SpatialPoisson:
+class SpatialPoisson(Estimator):
     """Homogeneous Poisson in time (Gutenberg-Richter magnitudes) with smoothed locations.
 
     ``fit(history)``; ``sample(history, duration_days, n_samples, rng=None) ->
@@ -424,17 +416,19 @@ class SpatialPoisson:
         Settings of the :class:`SmoothedSeismicity` density.
     """
 
+    _kwargs_attribute = "density_settings"
+
     def __init__(self, b: float | None = None, **density_settings: object) -> None:
         self.b = b
         self.density_settings = density_settings
 
-    def fit(self, history: EventSequence | Catalog) -> SpatialPoisson:
+    def fit(self, history: EventSequence | Catalog, fit_end: Any = None) -> SpatialPoisson:
         """Fit the rate and b-value on ``history`` and the density on its epicentres.
 
         ``history`` is a sequence with ``longitude``/``latitude`` features, or a located
-        :class:`Catalog` (its train split when it has one).
+        :class:`Catalog` (its train split when it has one, or its events before ``fit_end``).
         """
-        history = as_located_sequence(history, "SpatialPoisson.fit")
+        history = as_located_sequence(history, "SpatialPoisson.fit", fit_end)
         lon, lat = locations_of(history, "SpatialPoisson.fit")
         self.temporal_ = PoissonGR(b=self.b).fit(history)
         self.density_ = SmoothedSeismicity(**self.density_settings).fit(  # type: ignore[arg-type]

@@ -3,10 +3,11 @@
 Kernels
 -------
 - :func:`gridded_counts`: (N, K) simulated and (K,) observed event counts per cell.
-- :func:`spatial_statistics`: the catalog-based S-test and pseudo-likelihood statistics of
-  Savran et al. (2020), written out from their definition. With ``lambda_k`` the mean
-  simulated count in cell ``k`` (the forecast's expected rate), ``N_u = sum_k lambda_k``
-  and ``p_k = lambda_k / N_u``, a catalog with counts ``omega_k`` (``n = sum omega_k``) has
+- :func:`geohazard.testing.spatial_statistics` (a test oracle, outside this package): the
+  catalog-based S-test and pseudo-likelihood statistics of Savran et al. (2020), written
+  out from their definition. With ``lambda_k`` the mean simulated count in cell ``k`` (the
+  forecast's expected rate), ``N_u = sum_k lambda_k`` and ``p_k = lambda_k / N_u``, a
+  catalog with counts ``omega_k`` (``n = sum omega_k``) has
 
   - pseudo-likelihood ``L = sum_{omega_k > 0} omega_k log(lambda_k) - N_u``;
   - spatial statistic ``S = (1 / n) sum_{omega_k > 0} omega_k log(p_k)`` (NaN when n = 0).
@@ -30,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from geohazard.catalog.core import window_mask
 from geohazard.exceptions import InputError
 from geohazard.forecast.base import Continuations
 from geohazard.forecast.csep_adapter import SpatialRegion, csep_spatial_tests
@@ -61,51 +63,6 @@ def observed_counts(lon: np.ndarray, lat: np.ndarray, mags: np.ndarray,
     cell = region.cell_index(lon, lat)
     keep = (cell >= 0) & (np.asarray(mags) >= region.mag_edges[0] - 1e-9)
     return np.bincount(cell[keep], minlength=region.n_cells).astype(np.float64)
-
-
-def _pseudo_and_spatial(omega: np.ndarray, rate: np.ndarray) -> tuple[float, float]:
-    n = float(omega.sum())
-    total = float(rate.sum())
-    if n == 0:
-        return -total, math.nan
-    hit = omega > 0
-    with np.errstate(divide="ignore"):
-        pl = float(np.sum(omega[hit] * np.log(rate[hit]))) - total
-        s = float(np.sum(omega[hit] * np.log(rate[hit] / total))) / n if total > 0 else math.nan
-    return pl, s
-
-
-def spatial_statistics(sim_counts: np.ndarray, obs_counts: np.ndarray
-                       ) -> dict[str, Any]:
-    """S-test and pseudo-likelihood statistics (see the module docstring).
-
-    Parameters
-    ----------
-    sim_counts
-        (N, K) simulated counts per cell.
-    obs_counts
-        (K,) observed counts per cell.
-
-    Returns
-    -------
-    dict
-        ``s_observed``, ``s_simulated`` (N,), ``pl_observed``, ``pl_simulated`` (N,) and the
-        quantiles ``s_quantile = P(S_sim <= S_obs)`` (simulations with no event, whose S
-        is undefined, are left out) and ``pl_quantile = P(L_sim <= L_obs)``.
-    """
-    sims = np.asarray(sim_counts, np.float64)
-    obs = np.asarray(obs_counts, np.float64)
-    if sims.ndim != 2 or obs.shape != (sims.shape[1],):
-        raise InputError(f"spatial statistics: need (N, K) and (K,) counts, got {sims.shape} "
-                         f"and {obs.shape}")
-    rate = sims.mean(axis=0)
-    pairs = np.array([_pseudo_and_spatial(row, rate) for row in sims]).reshape(-1, 2)
-    pl_obs, s_obs = _pseudo_and_spatial(obs, rate)
-    s_sim = pairs[:, 1][~np.isnan(pairs[:, 1])]
-    s_q = float(np.mean(s_sim <= s_obs)) if s_sim.size and not math.isnan(s_obs) else math.nan
-    return {"s_observed": s_obs, "s_simulated": s_sim, "s_quantile": s_q,
-            "pl_observed": pl_obs, "pl_simulated": pairs[:, 0],
-            "pl_quantile": float(np.mean(pairs[:, 0] <= pl_obs))}
 
 
 # ----------------------------------------------------------------------------- results
@@ -342,7 +299,7 @@ class SpatialBacktestRecorder:
         """Evaluate one located forecast against the events in its window (None if unlocated)."""
         if not forecast.continuations.has_locations:
             return None
-        inw = (self.days > forecast.t_start) & (self.days <= forecast.t_end)
+        inw = window_mask(self.days, forecast.t_start, forecast.t_end)
         self._seen |= inw
         ev = evaluate_spatial_window(forecast, self.days[inw], self.mags[inw], self.lon[inw],
                                      self.lat[inw], self.region)

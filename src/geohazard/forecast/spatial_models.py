@@ -15,14 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from geohazard.catalog.core import Catalog, to_utc
+from geohazard.catalog.core import Catalog
 from geohazard.exceptions import InputError
 from geohazard.forecast.base import PointProcessModel
 from geohazard.forecast.csep_adapter import SpatialRegion
-from geohazard.forecast.forecasting import params_hash
+from geohazard.forecast.registry import LOCATION_FEATURES, ModelSettings, fit_model
 
 SPATIAL_MODEL_NAMES = ("poisson", "etas", "recast")
-LOCATION_FEATURES = ("longitude", "latitude")
+__all__ = ["LOCATION_FEATURES", "SPATIAL_MODEL_NAMES", "catalog_region", "check_located",
+           "etas_available", "fit_spatial_model", "fit_spatial_models"]
 
 
 def check_located(catalog: Catalog) -> None:
@@ -56,6 +57,7 @@ def fit_spatial_model(
     seed: int = 0,
     recast_config: Any = None,
     checkpoint: Path | None = None,
+    settings: ModelSettings | None = None,
 ) -> tuple[PointProcessModel, dict[str, Any]]:
     """Fit located model ``name`` on the catalog's events before ``fit_end``.
 
@@ -75,6 +77,8 @@ def fit_spatial_model(
     recast_config
         A :class:`~geohazard.forecast.recast.train.TrainConfig`, used as given (its
         ``feature_components`` too); None: defaults with a 128-component location mixture.
+    settings
+        Model settings of the registry (:class:`~geohazard.forecast.registry.ModelSettings`).
 
     Returns
     -------
@@ -82,57 +86,8 @@ def fit_spatial_model(
         The fitted model and provenance.
     """
     check_located(catalog)
-    md = catalog.metadata
-    fit_end = to_utc(fit_end, "fit_end")
-    nll0 = md.train_start if md.train_start is not None and md.train_start < fit_end else None
-    history = catalog.to_sequence(t_end=fit_end, t_nll_start=nll0, features=LOCATION_FEATURES)
-    info: dict[str, Any] = {"training_start": str(catalog.origin),
-                            "training_end": str(fit_end), "spatial": True}
-    if name == "poisson":
-        from geohazard.forecast.smoothed import SpatialPoisson
-
-        model: Any = SpatialPoisson().fit(history)
-        info["params_hash"] = params_hash({"rate": model.temporal_.rate_per_day_,
-                                           "b": model.temporal_.b_})
-    elif name == "etas":
-        if not etas_available():
-            raise InputError("spatial ETAS (geohazard.forecast.etas.spatial) is not available "
-                             "in this installation; use poisson or recast")
-        from geohazard.forecast.etas.spatial import SpatialETAS
-
-        # the temporal settings of the temporal "etas" model (tapered, parameter draws)
-        model = SpatialETAS(taper_days=1000.0, param_draws=20).fit(history)
-        info["params"] = model.summary()
-        info["params_hash"] = params_hash(info["params"])
-    elif name == "recast" and checkpoint is not None:
-        from geohazard.forecast.recast.spatial import SpatialRecast
-
-        model = SpatialRecast.load(checkpoint)
-        info["params_hash"] = params_hash(Path(checkpoint).read_bytes())
-    elif name == "recast":
-        from geohazard.forecast.models import check_no_lookahead
-
-        check_no_lookahead(catalog, fit_end)
-        model = _recast(catalog, seed, recast_config)
-        info["params_hash"] = f"spatial-recast-seed{seed}"
-    else:
-        raise InputError(f"unknown spatial model {name!r}; use one of {SPATIAL_MODEL_NAMES}")
-    return model, info
-
-
-def _recast(catalog: Catalog, seed: int, config: Any) -> Any:
-    import dataclasses
-
-    from geohazard.forecast.recast.spatial import SpatialRecast
-    from geohazard.forecast.recast.train import TrainConfig
-
-    if not catalog.metadata.has_splits:
-        raise InputError("recast: the catalog needs train/val/test split dates to train "
-                         "(give --meta with a sidecar that has them)")
-    cfg = dataclasses.replace(config, seed=seed) if config is not None else TrainConfig(seed=seed)
-    # a given config keeps its feature_components; the default is the 128-component mixture
-    return SpatialRecast(cfg, location_components=None if config is not None else 128
-                         ).fit(catalog)
+    return fit_model(name, catalog, fit_end, spatial=True, settings=settings, seed=seed,
+                     checkpoint=checkpoint, recast_config=recast_config)
 
 
 def fit_spatial_models(catalog: Catalog, names: list[str], fit_end: Any, *, seed: int = 0,

@@ -1,6 +1,10 @@
 """Earthquake-induced landslides: terrain and fault factors, susceptibility, Newmark, scaling.
 
-Modules (import them directly; nothing heavy is imported with the package):
+The public names below load on first use, so nothing heavy is imported with the package::
+
+    from geohazard.landslide import SusceptibilityModel, read_raster, slope_deg, jibson_2007
+
+Modules:
 
 ``raster``
     Raster I/O on :class:`xarray.DataArray` with rioxarray CRS: read, align, write, cell sizes.
@@ -31,10 +35,42 @@ Modules (import them directly; nothing heavy is imported with the package):
 ``evolution``, ``recovery``
     Exponential and power-law decay of post-earthquake landslide activity; published
     recovery and decay times.
-``demo``
-    A tiny synthetic susceptibility run used by ``geohazard demo``.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "read_raster": "raster", "write_geotiff": "raster", "align_to": "raster",
+    "slope_deg": "terrain", "aspect_deg": "terrain", "curvature": "terrain",
+    "local_relief": "terrain", "twi": "hydrology", "flow_accumulation": "hydrology",
+    "read_faults": "faults", "fault_factors": "faults", "read_inventory": "inventory",
+    "inventory_rasters": "inventory", "factor_statistics": "factors",
+    "SusceptibilityModel": "susceptibility", "cell_table": "susceptibility",
+    "blocked_cross_validation": "susceptibility", "predict_map": "susceptibility",
+    "roc_auc": "susceptibility", "run_susceptibility": "pipeline", "factor_of_safety": "newmark",
+    "critical_acceleration": "newmark", "jibson_2007": "newmark", "saygili_rathje_2008": "newmark",
+    "bray_travasarou_2007": "newmark", "newmark_maps": "newmark", "run_jessee2018": "usgs",
+    "read_shakemap_grid": "shakemap", "Rupture": "groundmotion",
+    "scenario_shaking": "groundmotion", "vs30_from_slope": "groundmotion",
+    "fit_scaling": "scaling", "topographic_amplification": "amplification",
+    "pga_landslide_relation": "shaking_relation", "classify_modes": "modes", "run_modes": "modes",
+    "fit_decay": "evolution", "fit_evolution": "evolution", "published_recovery_times": "recovery",
+    "synthetic_case": "synthetic",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -121,9 +121,15 @@ def run_susceptibility(
                              f"blocks of side {bs:g}); lower n_folds or block_size")
     model = sus.SusceptibilityModel(method=method, categorical=tuple(categorical),
                                     balance=balance, n_estimators=n_estimators)
-    cv = sus.blocked_cross_validation(model, table, block_size=bs, n_folds=n_folds, rng=gen)
-    fitted = sus.SusceptibilityModel(**model.get_params()).set_params(
-        random_state=int(gen.integers(2**31 - 1))).fit(table)
+    def final(_: int) -> sus.SusceptibilityModel:
+        # the mapped model, fitted once; it takes the generator's next draw, as it always
+        # has, so maps and coefficients equal those of earlier releases
+        return sus.SusceptibilityModel(**model.get_params()).set_params(
+            random_state=int(gen.integers(2**31 - 1))).fit(table)
+
+    cv = sus.blocked_cross_validation(model, table, block_size=bs, n_folds=n_folds, rng=gen,
+                                      final=final)
+    fitted = cv.model
     smap = sus.predict_map(fitted, factors)
     inv = inventory if inventory is not None else _inventory_from_mask(landslide)
     tables = _factor_tables(factors, inv, categorical, n_bins)

@@ -24,7 +24,7 @@ Workflow (each step a free function, the model a scikit-learn estimator):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -503,6 +503,8 @@ class CVResult:
         Fold of each cell of the table, shape ``(n,)``.
     score
         Held-out score of each cell.
+    model
+        The model fitted on all cells (whose success rate is reported).
     """
 
     auc_folds: np.ndarray
@@ -510,6 +512,7 @@ class CVResult:
     success_rate: RateCurve
     fold: np.ndarray = field(repr=False)
     score: np.ndarray = field(repr=False)
+    model: Any = field(default=None, repr=False)
 
     @property
     def auc_mean(self) -> float:
@@ -528,9 +531,16 @@ class CVResult:
                 "success_rate": self.success_rate.to_dict()}
 
 
+def success_rate(fitted: SusceptibilityModel, table: pd.DataFrame) -> RateCurve:
+    """Success-rate curve of a model fitted on all cells of ``table`` (area-weighted)."""
+    area = table["cell_area_m2"].to_numpy() if "cell_area_m2" in table else None
+    return rate_curve(fitted.predict_proba(table)[:, 1], table["landslide"].to_numpy(), area)
+
+
 def blocked_cross_validation(
     model: SusceptibilityModel, table: pd.DataFrame, *, block_size: float,
-    n_folds: int = 5, rng: RNGLike = None,
+    n_folds: int = 5, rng: RNGLike = None, final: Callable[[int], SusceptibilityModel] | None
+    = None,
 ) -> CVResult:
     """K-fold cross-validation with spatial blocks assigned at random to folds.
 
@@ -546,6 +556,9 @@ def blocked_cross_validation(
         Number of folds (>= 2, <= number of blocks).
     rng
         Generator or seed for the block-to-fold assignment.
+    final
+        Fits the model on all cells given a random state (the caller's final model, so it
+        is fitted once and its success rate reported); default: a clone of ``model``.
 
     Returns
     -------
@@ -575,9 +588,10 @@ def blocked_cross_validation(
     area = table["cell_area_m2"].to_numpy() if "cell_area_m2" in table else None
     ok = np.isfinite(score)
     pred = rate_curve(score[ok], y[ok], None if area is None else area[ok])
-    full = clone(model).set_params(random_state=gen.integers(2**31 - 1)).fit(table)
-    succ = rate_curve(full.predict_proba(table)[:, 1], y, area)
-    return CVResult(aucs, pred, succ, fold, score)
+    state = gen.integers(2**31 - 1)
+    full = (final(int(state)) if final is not None
+            else clone(model).set_params(random_state=state).fit(table))
+    return CVResult(aucs, pred, success_rate(full, table), fold, score, full)
 
 
 # --------------------------------------------------------------------------- maps

@@ -151,16 +151,9 @@ def _save(ax: Axes, path: Path) -> Path:
 
 def _best_wind_fit(res: Any) -> Axes:
     """Energy against wind for the most wind-sensitive channel, with its fit."""
-    from geohazard.das.regression import response
+    from geohazard.das.regression import best_wind_channel
 
-    wf = res.wind_fits
-    best = wf.loc[wf["slope"].idxmax()]
-    band = wf["band"].iat[0]
-    col = int(np.flatnonzero(wf["channel"].to_numpy() == best["channel"])[0])
-    y = response(res.energy.sel(band=band).values[:, col], wf["response"].iat[0])
-    dry = res.windows["dry"].to_numpy()
-    return plot_wind_fit(res.windows["wind_mps"].to_numpy()[dry], y[dry], best,
-                         f"channel {int(best['channel'])} {band}")
+    return plot_wind_fit(*best_wind_channel(res.wind_fits, res.energy, res.windows))
 
 
 def save_analysis_figures(res: Any, out_dir: Path) -> dict[str, Path]:

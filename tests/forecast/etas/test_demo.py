@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 from geohazard.catalog.io import read_catalog
-from geohazard.forecast.etas.demo import TRUTH, run_demo
+from geohazard.demo.etas import TRUTH, run_demo
 
 
 def test_run_demo_recovers_its_truth_and_writes_files(tmp_path):

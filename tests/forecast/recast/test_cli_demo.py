@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from geohazard.catalog.io import write_catalog
 from geohazard.cli.main import app
-from geohazard.forecast.recast.demo import run_demo, synthetic_renewal_catalog
+from geohazard.demo.recast import run_demo
+from geohazard.examples import renewal_catalog as synthetic_renewal_catalog
 
 runner = CliRunner()
 

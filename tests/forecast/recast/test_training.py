@@ -10,8 +10,8 @@ import torch
 
 from geohazard.forecast.recast import Recast, TrainConfig
 from geohazard.forecast.recast.data import Normaliser, gap_arrays
-from geohazard.forecast.recast.demo import renewal_log_likelihood
 from geohazard.forecast.recast.train import build_module, split_sequences
+from geohazard.testing import renewal_log_likelihood
 
 from ._synth import renewal_catalog
 
@@ -140,3 +140,18 @@ def test_training_with_extra_features_scores_and_samples(tmp_path: Path) -> None
     loaded = Recast.load(model.save(tmp_path / "m.pt"))
     assert loaded.log_likelihood(seqs["test"]).log_likelihood == pytest.approx(
         res.log_likelihood, rel=1e-12)
+
+
+def test_training_leaves_the_global_random_state_alone(catalog, tmp_path):
+    """No global seeding in the library: torch, numpy and random states are unchanged."""
+    import random
+
+    torch.manual_seed(1234)
+    np.random.seed(99)  # noqa: NPY002 - the global state is what is checked
+    before = (torch.get_rng_state().clone(), np.random.get_state()[1].copy(),  # noqa: NPY002
+              random.getstate())
+    Recast(TrainConfig(**TINY, max_epochs=1, seed=5)).fit(catalog)
+    after = (torch.get_rng_state(), np.random.get_state()[1], random.getstate())  # noqa: NPY002
+    assert torch.equal(before[0], after[0])
+    np.testing.assert_array_equal(before[1], after[1])
+    assert before[2] == after[2]

@@ -7,7 +7,7 @@ Typical use (times in days since the catalog start, scored the RECAST paper's wa
 
     cat = read_catalog("SCEDC.csv").above_completeness()
     model = ETAS(taper_days=1000.0).fit(cat.to_sequence("train"))   # or constrained=True
-    model.params_, model.se_, model.branching_ratio_, model.report_
+    model.params_, model.se_, model.branching_ratio_, model.fit_report_
     model.log_likelihood(cat.to_sequence("test")).nll_per_day
     sims = model.sample(cat.to_sequence("val"), 14.0, 10_000, rng=0)  # after the test start
 

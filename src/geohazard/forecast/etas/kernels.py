@@ -356,62 +356,6 @@ def soe_intensity(times, mexc, queries, theta, rates, weights, period, lam):
     return out
 
 
-# ----------------------------------------------------------------------------- O(N^2) reference
-@nb.njit(cache=True)
-def direct_loglik(times, mexc, t0, T, theta, lam=0.0):
-    """Reference time log-likelihood on ``(t0, T]`` by the direct O(N^2) double sum.
-
-    With a taper (``lam = 1 / tau > 0``) the compensator is integrated by Gauss-Legendre
-    quadrature in ``log(t + c)`` (independent of the SOE representation).
-    """
-    mu, k, alpha, c, p = theta[0], theta[1], theta[2], theta[3], theta[4]
-    n = times.size
-    e = np.empty(n)
-    for j in range(n):
-        e[j] = math.exp(alpha * LN10 * mexc[j])
-    ll = 0.0
-    for i in range(n):
-        ti = times[i]
-        if ti <= t0:
-            continue
-        acc = 0.0
-        for j in range(i):
-            acc += e[j] * (ti - times[j] + c) ** (-p) * math.exp(-lam * (ti - times[j]))
-        ll += math.log(mu + k * acc)
-    grad = np.zeros(5)
-    if lam == 0.0:
-        return ll - _compensator(times, mexc, t0, T, mu, k, alpha, c, p, grad)
-    ll -= mu * (T - t0)
-    for j in range(n):
-        if times[j] < T:
-            lo = max(t0 - times[j], 0.0)
-            ll -= k * e[j] * _tapered_quad(lo, T - times[j], c, p, lam)
-    return ll
-
-
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
-
-
-@nb.njit(cache=True)
-def _tapered_quad(a, b, c, p, lam):
-    """``int_a^b (t + c)**(-p) exp(-lam t) dt`` by Gauss-Legendre quadrature.
-
-    16 points on each 0.05-wide panel of ``v = log(t + c)``, where the integrand is
-    ``exp((1 - p) v - lam (e**v - c))``.
-    """
-    va = math.log(a + c)
-    vb = math.log(b + c)
-    n_panels = max(1, int(math.ceil((vb - va) / 0.05)))
-    width = (vb - va) / n_panels
-    total = 0.0
-    for i in range(n_panels):
-        mid = va + (i + 0.5) * width
-        for q in range(_GL_X.size):
-            v = mid + 0.5 * width * _GL_X[q]
-            total += 0.5 * width * _GL_W[q] * math.exp((1.0 - p) * v - lam * (math.exp(v) - c))
-    return total
-
-
 @nb.njit(cache=True)
 def _compensator_soe(times, mexc, t0, T, theta, rates, weights, wc, wp, period, lam, grad):
     """Scored compensator of the tapered kernel from its SOE (rates ``s_j + lam``)."""

@@ -20,7 +20,7 @@ from scipy import optimize
 from geohazard.catalog.checks import check, fmt_number
 from geohazard.catalog.core import Catalog, EventSequence
 from geohazard.exceptions import InputError, NotFittedError, ParameterError
-from geohazard.forecast.base import Continuations, ScoreResult
+from geohazard.forecast.base import Continuations, Estimator, ScoreResult, history_of
 from geohazard.forecast.etas import kernels
 from geohazard.forecast.etas.fitting import Objective, Transform, standard_errors, time_loglik
 from geohazard.forecast.etas.params import (
@@ -62,7 +62,7 @@ class FitReport:
         return asdict(self)
 
 
-class ETAS:
+class ETAS(Estimator):
     """Temporal ETAS model fitted by maximum likelihood.
 
     Parameters
@@ -152,23 +152,25 @@ class ETAS:
         return model
 
     # -- fitting -------------------------------------------------------------------------
-    def fit(self, data: EventSequence | Catalog) -> ETAS:
+    def fit(self, data: EventSequence | Catalog, fit_end: Any = None) -> ETAS:
         """Fit by maximum likelihood on the scored interval of ``data``.
 
         Parameters
         ----------
         data
             An :class:`EventSequence` (scored on ``(t_nll_start, t_end]`` given all earlier
-            events), or a :class:`Catalog` (events above Mc, its ``train`` split when it
-            has split dates, else all of it).
+            events), or a :class:`Catalog` (see :func:`~geohazard.forecast.base.history_of`:
+            events above Mc, its ``train`` split when it has split dates, else all of it).
+        fit_end
+            With a Catalog: fit on the events before this UTC time instead.
 
         Returns
         -------
         ETAS
             ``self``, with ``params_``, ``se_``, ``cov_``, ``branching_ratio_``,
-            ``mag_law_``, ``loglik_`` and ``report_``.
+            ``mag_law_``, ``loglik_`` and ``fit_report_``.
         """
-        seq = self._as_sequence(data)
+        seq = history_of(data, fit_end, what="ETAS.fit")
         self._check_settings()
         started = time.perf_counter()
         mc = self._mc(seq)
@@ -224,7 +226,7 @@ class ETAS:
         self.cov_, self.se_ = standard_errors(objective, res.x, at_bounds)
         self.branching_ratio_ = self.params_.branching_ratio(law)
         self.loglik_ = -float(res.fun) * objective.n
-        self.report_ = FitReport(
+        self.fit_report_ = FitReport(
             converged=bool(res.success), message=str(res.message), n_iter=int(res.nit),
             n_eval=objective.calls, nll_per_event=float(res.fun),
             grad_norm=float(np.linalg.norm(res.jac)),
@@ -238,7 +240,7 @@ class ETAS:
         )
         if not res.success:
             log.warning("ETAS fit did not converge: %s", res.message)
-        for text in self.report_.warnings:
+        for text in self.fit_report_.warnings:
             log.warning("%s", text)
 
     def _starts(self, seq: EventSequence, mc: float, transform: Transform) -> list[np.ndarray]:
@@ -274,14 +276,14 @@ class ETAS:
             raise InputError("ETAS: the sequence has no magnitude of completeness (Mc)")
         return float(mc)
 
-    @staticmethod
-    def _as_sequence(data: EventSequence | Catalog) -> EventSequence:
-        if isinstance(data, EventSequence):
-            return data
-        if isinstance(data, Catalog):
-            cat = data.above_completeness()
-            return cat.to_sequence("train" if cat.metadata.has_splits else None)
-        raise InputError(f"ETAS: expected an EventSequence or Catalog, got {type(data).__name__}")
+    @property
+    def report_(self) -> FitReport:
+        """Deprecated name of :attr:`fit_report_` (the one name of every model's fit report)."""
+        import warnings
+
+        warnings.warn("ETAS.report_ is deprecated; use fit_report_", DeprecationWarning,
+                      stacklevel=2)
+        return self.fit_report_
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "params_"):
@@ -383,8 +385,8 @@ class ETAS:
             "m_max": self.mag_law_.m_max,
             "branching_ratio": self.params_.branching_ratio(self.mag_law_),
         }
-        if hasattr(self, "report_"):
-            out["report"] = self.report_.to_dict()
+        if hasattr(self, "fit_report_"):
+            out["report"] = self.fit_report_.to_dict()
         return out
 
 

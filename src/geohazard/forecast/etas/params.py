@@ -330,11 +330,11 @@ def b_value_mle(magnitudes: np.ndarray, mc: float, bin_width: float = 0.0) -> fl
     -------
     float
     """
-    m = np.asarray(magnitudes, dtype=np.float64)
-    m = m[m > mc]
-    if m.size < 2:
-        raise ParameterError("b-value: need at least two events above Mc")
-    excess = float(m.mean()) - (mc + 0.5 * bin_width if bin_width > 0 else mc)
-    if excess <= 0:
-        raise ParameterError("b-value: mean magnitude is not above Mc")
-    return float(np.clip(math.log10(math.e) / excess, 0.1, 5.0))
+    from geohazard.catalog.stats import b_value
+    from geohazard.exceptions import InputError
+
+    try:  # the one binning-corrected estimator (catalog.stats), clipped to a sane range
+        b = b_value(np.asarray(magnitudes, dtype=np.float64), mc, bin_width, strict=True).b
+    except InputError as exc:
+        raise ParameterError(str(exc)) from None
+    return float(np.clip(b, 0.1, 5.0))

@@ -61,7 +61,7 @@ from scipy import optimize
 from geohazard.catalog.core import Catalog, EventSequence
 from geohazard.catalog.geo import LocalProjection
 from geohazard.exceptions import InputError, NotFittedError, ParameterError
-from geohazard.forecast.base import Continuations, ScoreResult
+from geohazard.forecast.base import Continuations, Estimator, ScoreResult
 from geohazard.forecast.etas.fitting import symmetric_jacobian
 from geohazard.forecast.etas.model import ETAS
 from geohazard.forecast.etas.params import LN10, ETASParams, MagnitudeLaw
@@ -219,7 +219,7 @@ class _Problem:
 
 
 # ----------------------------------------------------------------------------- model
-class SpatialETAS:
+class SpatialETAS(Estimator):
     """Temporal ETAS with an isotropic power-law spatial triggering kernel.
 
     Parameters
@@ -243,6 +243,8 @@ class SpatialETAS:
     **etas_kwargs
         Settings of the temporal :class:`ETAS` (``taper_days``, ``param_draws`` ...).
     """
+
+    _kwargs_attribute = "etas_kwargs"
 
     def __init__(
         self,
@@ -272,7 +274,7 @@ class SpatialETAS:
         self.etas_kwargs = etas_kwargs
 
     # -- fitting -------------------------------------------------------------------------
-    def fit(self, history: EventSequence | Catalog) -> SpatialETAS:
+    def fit(self, history: EventSequence | Catalog, fit_end: Any = None) -> SpatialETAS:
         """Fit the temporal model (unless given) then the spatial kernel and background.
 
         Parameters
@@ -281,6 +283,8 @@ class SpatialETAS:
             Sequence with ``longitude`` and ``latitude`` features; events in
             ``(t_nll_start, t_end]`` are fitted given all earlier ones. A located
             :class:`Catalog` gives its events above Mc (its train split when it has one).
+        fit_end
+            With a Catalog: fit on its events before this UTC time.
 
         Returns
         -------
@@ -289,7 +293,7 @@ class SpatialETAS:
             ``spatial_se_``, ``background_``, ``background_share_``, ``projection_``.
         """
         self._check_settings()
-        history = as_located_sequence(history, "SpatialETAS.fit")
+        history = as_located_sequence(history, "SpatialETAS.fit", fit_end)
         lon, lat = locations_of(history, "SpatialETAS.fit")
         started = time.perf_counter()
         temporal = self.temporal if self.temporal is not None else ETAS(

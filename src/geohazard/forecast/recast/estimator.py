@@ -19,7 +19,7 @@ import torch
 
 from geohazard.catalog.core import Catalog, EventSequence
 from geohazard.exceptions import InputError, NotFittedError
-from geohazard.forecast.base import Continuations, ScoreResult
+from geohazard.forecast.base import Continuations, Estimator, ScoreResult
 from geohazard.forecast.recast.data import Normaliser, full_batch, gap_arrays
 from geohazard.forecast.recast.model import NetConfig, RecastNet, gap_terms
 from geohazard.forecast.recast.runstate import load_torch_file
@@ -37,7 +37,7 @@ from geohazard.rng import RNGLike
 FORMAT = "geohazard-recast-1"
 
 
-class Recast:
+class Recast(Estimator):
     """RECAST neural temporal point process (Dascher-Cousineau et al., GRL 2023).
 
     Parameters
@@ -50,16 +50,48 @@ class Recast:
     """
 
     def __init__(self, config: TrainConfig | None = None, work_dir: Path | None = None) -> None:
-        self.config = config or TrainConfig()
+        # settings only (learned state is set by fit/load); None means the default settings
+        self.config = config if config is not None else TrainConfig()
         self.work_dir = work_dir
-        self.net_: RecastNet | None = None
-        self.normaliser_: Normaliser | None = None
-        self.fit_info_: FitInfo | None = None
-        self._state_cache = HistoryStateCache()
+
+    @property
+    def _state_cache(self) -> HistoryStateCache:
+        """Encoder states of the last history sampled from (reused when it grows)."""
+        cache = self.__dict__.get("_cache")
+        if cache is None:
+            cache = self.__dict__["_cache"] = HistoryStateCache()
+        return cache
+
+    @property
+    def fit_report_(self) -> FitInfo:
+        """The training report (epochs, wall time, best validation NLL): ``fit_info_``."""
+        if getattr(self, "fit_info_", None) is None:
+            raise NotFittedError("Recast has no fit report; call fit() first")
+        return self.fit_info_
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, catalog: Catalog, *, progress: bool = False, resume: bool = True) -> Recast:
-        """Train on the catalog's train split with early stopping on its val split."""
+    def fit(self, catalog: Catalog | EventSequence, fit_end: Any = None, *,
+            progress: bool = False, resume: bool = True) -> Recast:
+        """Train on the catalog's train split with early stopping on its val split.
+
+        Parameters
+        ----------
+        catalog
+            A catalog with train/val/test split dates (an :class:`EventSequence` is refused:
+            use :meth:`fit_sequences` with a train and a validation sequence).
+        fit_end
+            The forecast start the model serves: refused when the splits used for training
+            run past it (that would use future events).
+        progress, resume
+            Show a progress bar; resume from ``work_dir/last.ckpt``.
+        """
+        if isinstance(catalog, EventSequence):
+            raise InputError("Recast.fit: RECAST trains on a catalog's train and validation "
+                             "splits; give the Catalog, or call fit_sequences(train, val)")
+        if fit_end is not None:
+            from geohazard.forecast.models import check_no_lookahead
+
+            check_no_lookahead(catalog, fit_end)
         seqs = split_sequences(catalog, self.config.features)
         return self.fit_sequences(seqs["train"], seqs["val"], catalog.metadata.mag_roundoff,
                                   progress=progress, resume=resume)
@@ -80,7 +112,7 @@ class Recast:
         return self
 
     def _check_fitted(self) -> tuple[RecastNet, Normaliser]:
-        if self.net_ is None or self.normaliser_ is None:
+        if getattr(self, "net_", None) is None or getattr(self, "normaliser_", None) is None:
             raise NotFittedError("this Recast model is not fitted; call fit() or load()")
         return self.net_, self.normaliser_
 
@@ -110,6 +142,24 @@ class Recast:
             extra["ll_features_normalised"] = float(terms.features.sum())
         total = ll_time + (ll_mag if include_magnitude else 0.0)
         return ScoreResult(total, sequence.n_scored, days, include_magnitude, extra)
+
+    @torch.no_grad()
+    def feature_log_density(self, sequence: EventSequence) -> np.ndarray:
+        """(n_scored,) log density of each scored event's features given its past.
+
+        In the features' own units (per km2 for projected ``x``, ``y``): the decoder's
+        density of the standardised features less ``sum(log feature_std)``.
+        """
+        net, norm = self._check_fitted()
+        if not norm.feature_names:
+            raise InputError("Recast.feature_log_density: the model was trained without "
+                             "features")
+        net.eval()
+        batch = full_batch(gap_arrays(sequence, norm))
+        terms = gap_terms(net, batch, norm.time_scale, norm.b, norm.mag_min)
+        scored = (batch.mask & batch.is_event).cpu().numpy()
+        values = terms.features.double().cpu().numpy()[scored]
+        return values - float(np.sum(np.log(np.asarray(norm.feature_std))))
 
     def score_catalog(self, catalog: Catalog) -> dict[str, dict[str, Any]]:
         """Scores of the train, val and test splits (time-only and with magnitudes)."""
@@ -161,7 +211,7 @@ class Recast:
     def save(self, path: str | Path) -> Path:
         """Write a checkpoint readable with ``torch.load(weights_only=True)`` (atomic)."""
         net, norm = self._check_fitted()
-        info = self.fit_info_
+        info = getattr(self, "fit_info_", None)  # None: built by hand or loaded
         payload = {
             "format": FORMAT, "net_config": net.config.to_dict(),
             "normaliser": norm.to_dict(), "train_config": self.config.to_dict(),

@@ -32,7 +32,7 @@ import torch
 from geohazard.catalog.core import Catalog, EventSequence
 from geohazard.catalog.geo import LocalProjection, project_catalog
 from geohazard.exceptions import InputError, NotFittedError, ParameterError
-from geohazard.forecast.base import Continuations, ScoreResult
+from geohazard.forecast.base import Continuations, Estimator, ScoreResult
 from geohazard.forecast.recast.data import full_batch, gap_arrays
 from geohazard.forecast.recast.estimator import Recast
 from geohazard.forecast.recast.sampling import MagnitudeMode
@@ -44,7 +44,7 @@ FEATURES = ("x", "y")
 log = logging.getLogger(__name__)
 
 
-class SpatialRecast:
+class SpatialRecast(Estimator):
     """RECAST whose extra features are epicentres in local kilometres.
 
     Parameters
@@ -69,35 +69,57 @@ class SpatialRecast:
     def __init__(self, config: TrainConfig | None = None, work_dir: Path | None = None,
                  projection: LocalProjection | None = None,
                  location_components: int | None = 128, refit_steps: int = 2000) -> None:
-        base = config or TrainConfig()
-        extra = tuple(f for f in base.features if f not in FEATURES)
-        comps = base.feature_components if location_components is None else location_components
-        if comps < 1:
-            raise ParameterError(f"location_components must be >= 1, got {comps}")
-        self.config = dataclasses.replace(base, features=FEATURES + extra,
-                                          feature_components=int(comps))
+        if location_components is not None and location_components < 1:
+            raise ParameterError(f"location_components must be >= 1, got {location_components}")
+        self.config = config  # settings only: train_config resolves them
         self.work_dir = work_dir
         self.projection = projection
-        self.refit_steps = int(refit_steps)
-        self.recast_: Recast | None = None
-        self.projection_: LocalProjection | None = None
-        self.location_fit_: dict[str, Any] = {}
+        self.location_components = location_components
+        self.refit_steps = refit_steps
+
+    @property
+    def train_config(self) -> TrainConfig:
+        """RECAST's training settings, resolved from ``config`` and ``location_components``.
+
+        The ``x``, ``y`` features come first, and the location decoder has
+        ``location_components`` components (None: ``config``'s).
+        """
+        base = self.config if self.config is not None else TrainConfig()
+        extra = tuple(f for f in base.features if f not in FEATURES)
+        comps = (base.feature_components if self.location_components is None
+                 else self.location_components)
+        if comps < 1:
+            raise ParameterError(f"location_components must be >= 1, got {comps}")
+        return dataclasses.replace(base, features=FEATURES + extra,
+                                   feature_components=int(comps))
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, catalog: Catalog, *, progress: bool = False) -> SpatialRecast:
-        """Train on the catalog's train split (early stopping on val) with projected x, y."""
+    def fit(self, catalog: Catalog, fit_end: Any = None, *, progress: bool = False
+            ) -> SpatialRecast:
+        """Train on the catalog's train split (early stopping on val) with projected x, y.
+
+        ``fit_end`` is the forecast start the model serves, checked as by :meth:`Recast.fit`.
+        """
         projected, proj = project_catalog(catalog, self.projection)
-        self.recast_ = Recast(self.config, self.work_dir).fit(projected, progress=progress)
+        cfg = self.train_config
+        self.recast_ = Recast(cfg, self.work_dir).fit(projected, fit_end, progress=progress)
         self.projection_ = proj
+        self.location_fit_: dict[str, Any] = {}
         if self.refit_steps > 0:
-            seqs = split_sequences(projected, self.config.features)
+            seqs = split_sequences(projected, cfg.features)
             self.location_fit_ = refit_location_decoder(
-                self.recast_, seqs["train"], seqs["val"], max_steps=self.refit_steps,
-                seed=self.config.seed)
+                self.recast_, seqs["train"], seqs["val"], max_steps=int(self.refit_steps),
+                seed=cfg.seed)
         return self
 
+    @property
+    def fit_report_(self) -> dict[str, Any]:
+        """RECAST's training report and the location decoder's refit (``location_fit_``)."""
+        model, _ = self._check()
+        return {"recast": getattr(model, "fit_info_", None), "location": self.location_fit_}
+
     def _check(self) -> tuple[Recast, LocalProjection]:
-        if self.recast_ is None or self.projection_ is None:
+        if getattr(self, "recast_", None) is None or getattr(self, "projection_", None) is None:
             raise NotFittedError("this SpatialRecast model is not fitted; call fit() or load()")
         return self.recast_, self.projection_
 
@@ -122,6 +144,15 @@ class SpatialRecast:
         """Temporal conditional intensity (events/day) at times ``t``."""
         model, _ = self._check()
         return model.intensity(self.to_km(history), t)
+
+    def spatial_log_density(self, sequence: EventSequence) -> np.ndarray:
+        """(n_scored,) log density (per km2) of each scored epicentre given its past.
+
+        The location decoder's mixture density of projected ``x``, ``y`` (km), as for
+        :meth:`SpatialETAS.spatial_log_density <geohazard.forecast.etas.spatial.SpatialETAS>`.
+        """
+        model, _ = self._check()
+        return model.feature_log_density(self.to_km(sequence))
 
     def sample(self, history: EventSequence, duration_days: float, n_samples: int,
                rng: RNGLike = None, *, magnitudes: MagnitudeMode = "learned") -> Continuations:
@@ -160,7 +191,7 @@ class SpatialRecast:
             raise InputError(f"{path}: not a SpatialRecast checkpoint (features "
                              f"{model.config.features})")
         out = cls(model.config, projection=projection, location_components=None)
-        out.recast_, out.projection_ = model, out.projection
+        out.recast_, out.projection_, out.location_fit_ = model, out.projection, {}
         return out
 
 
@@ -192,7 +223,7 @@ def refit_location_decoder(model: Recast, train: EventSequence, val: EventSequen
     net = model.net_
     if net is None or net.feat_head is None:
         raise NotFittedError("refit_location_decoder: the RECAST model has no feature decoder")
-    torch.manual_seed(seed)
+    del seed  # the refit draws nothing: full-batch steps on contexts of the eval-mode net
     c_tr, z_tr = _context_pairs(model, train)
     c_va, z_va = _context_pairs(model, val)
     threads = torch.get_num_threads()

@@ -303,6 +303,21 @@ def fit_module(cfg: TrainConfig, norm: Normaliser, train_seq: EventSequence,
                progress: bool = False) -> tuple[RecastLightning, FitInfo]:
     """Train with early stopping; resume from ``work_dir/last.ckpt`` when present.
 
+    Weight initialisation and dropout draw from torch's generator, seeded with
+    ``cfg.seed`` inside a forked RNG state: the caller's torch RNG is the same afterwards
+    (no global seeding leaks out of the library). See :func:`_fit_module`.
+    """
+    with torch.random.fork_rng():
+        torch.manual_seed(cfg.seed)
+        return _fit_module(cfg, norm, train_seq, val_seq, work_dir, resume=resume,
+                           progress=progress)
+
+
+def _fit_module(cfg: TrainConfig, norm: Normaliser, train_seq: EventSequence,
+                val_seq: EventSequence, work_dir: Path, *, resume: bool = True,
+                progress: bool = False) -> tuple[RecastLightning, FitInfo]:
+    """Train with early stopping (torch's RNG already seeded); resume when possible.
+
     Everything is checked before the first write: the settings, the splits, and with
     ``resume`` the run folder (its data fingerprint and settings must match, see
     :mod:`~geohazard.forecast.recast.runstate`). Without ``resume`` the folder's old run
@@ -317,7 +332,6 @@ def fit_module(cfg: TrainConfig, norm: Normaliser, train_seq: EventSequence,
     saved, ck = saved_identity(work_dir) if resume else (None, None)
     if saved is not None:
         compare_identity(work_dir, saved, identity, LAST if ck is not None else RUN_FILE)
-    pl.seed_everything(cfg.seed, workers=True, verbose=False)
     module = build_module(cfg, norm, train, val.days)
     train_loader, val_loader, sampler = _loaders(cfg, train, val)
     state = ResumeState(identity, sampler)

@@ -1,0 +1,183 @@
+"""One registry of the forecast models, temporal and located, with one settings object.
+
+``poisson``, ``etas`` and ``recast`` each name a temporal model (:class:`PoissonGR`,
+:class:`ETAS`, :class:`Recast`) and its located twin (:class:`SpatialPoisson`,
+:class:`SpatialETAS`, :class:`SpatialRecast`). Their settings come from one
+:class:`ModelSettings` (a :class:`~geohazard.config.RunConfig`: defaults, then a config file,
+then CLI flags), so the ETAS taper and parameter draws are written down once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from geohazard.catalog.core import Catalog, to_utc
+from geohazard.config import RunConfig
+from geohazard.exceptions import InputError
+from geohazard.forecast.forecasting import params_hash
+
+MODEL_NAMES = ("poisson", "etas", "recast")
+LOCATION_FEATURES = ("longitude", "latitude")
+
+__all__ = ["MODEL_NAMES", "ModelSettings", "build_model", "fit_model", "parse_models"]
+
+
+class ModelSettings(RunConfig):
+    """Settings of the registry's models (a config file's keys; CLI flags override).
+
+    Attributes
+    ----------
+    etas_taper_days
+        Exponential taper of the Omori kernel in days (None: untapered). Tapered ETAS is
+        subcritical and scores best on held-out data (``benchmarks/bench_etas.py``).
+    etas_param_draws
+        Parameter draws from the fit's covariance propagated into forecasts (0: none).
+    recast_max_time_s
+        Training time cap of RECAST in seconds (None: until early stopping).
+    recast_location_components
+        Components of the located RECAST's location mixture.
+    """
+
+    etas_taper_days: float | None = Field(1000.0, gt=0, allow_inf_nan=False)
+    etas_param_draws: int = Field(20, ge=0, le=100_000)
+    recast_max_time_s: float | None = Field(None, gt=0, allow_inf_nan=False)
+    recast_location_components: int = Field(128, ge=1, le=4096)
+
+
+def parse_models(spec: str) -> list[str]:
+    """``"etas,recast"`` or ``"both"`` -> model names, validated."""
+    names = ["etas", "recast"] if spec == "both" else [s.strip() for s in spec.split(",") if s]
+    bad = [n for n in names if n not in MODEL_NAMES]
+    if bad or not names:
+        raise InputError(f"--model: unknown model(s) {bad or spec!r}; use {MODEL_NAMES} or 'both'")
+    return names
+
+
+def build_model(name: str, *, spatial: bool = False, settings: ModelSettings | None = None,
+                seed: int = 0, recast_config: Any = None) -> Any:
+    """The unfitted model ``name`` (temporal, or located with ``spatial``) with its settings.
+
+    Parameters
+    ----------
+    name
+        ``poisson``, ``etas`` or ``recast``.
+    spatial
+        The located (space-time) twin.
+    settings
+        Model settings (default :class:`ModelSettings`).
+    seed
+        RECAST's training seed.
+    recast_config
+        A :class:`~geohazard.forecast.recast.train.TrainConfig` used as given (its seed
+        replaced; for a located RECAST also its ``feature_components``).
+    """
+    s = settings or ModelSettings()
+    if name == "poisson":
+        from geohazard.forecast.poisson import PoissonGR
+        from geohazard.forecast.smoothed import SpatialPoisson
+
+        return SpatialPoisson() if spatial else PoissonGR()
+    if name == "etas":
+        from geohazard.forecast.etas.model import ETAS
+
+        kw = {"taper_days": s.etas_taper_days, "param_draws": s.etas_param_draws}
+        if not spatial:
+            return ETAS(**kw)
+        from geohazard.forecast.etas.spatial import SpatialETAS
+
+        return SpatialETAS(**kw)  # the temporal settings of the temporal "etas" model
+    if name == "recast":
+        return _recast(s, spatial, seed, recast_config)
+    raise InputError(f"unknown model {name!r}; use one of {MODEL_NAMES}")
+
+
+def _recast(s: ModelSettings, spatial: bool, seed: int, config: Any) -> Any:
+    from geohazard.forecast.recast.estimator import Recast
+    from geohazard.forecast.recast.train import TrainConfig
+
+    if config is not None:
+        cfg = dataclasses.replace(config, seed=seed)
+    else:
+        cfg = TrainConfig(seed=seed, max_time_s=s.recast_max_time_s)
+    if not spatial:
+        return Recast(cfg)
+    from geohazard.forecast.recast.spatial import SpatialRecast
+
+    # a given config keeps its feature_components; the default is the settings' mixture
+    return SpatialRecast(cfg, location_components=(None if config is not None
+                                                   else s.recast_location_components))
+
+
+def fit_model(name: str, catalog: Catalog, fit_end: Any, *, spatial: bool = False,
+              settings: ModelSettings | None = None, seed: int = 0,
+              checkpoint: Path | None = None, recast_config: Any = None
+              ) -> tuple[Any, dict[str, Any]]:
+    """Fit model ``name`` on the catalog's events before ``fit_end``.
+
+    The fit is scored from the catalog's ``train_start`` (if known) so earlier events act
+    as history, as in the RECAST paper. RECAST trains on the train/val splits (or loads
+    ``checkpoint``).
+
+    Parameters
+    ----------
+    name
+        ``poisson``, ``etas`` or ``recast``.
+    catalog
+        The catalog (located for ``spatial``).
+    fit_end
+        UTC end of the training history.
+    spatial, settings, seed, recast_config
+        As :func:`build_model`.
+    checkpoint
+        A RECAST checkpoint to load instead of training.
+
+    Returns
+    -------
+    model, info
+        The fitted model and provenance (training span, parameters, parameter hash).
+    """
+    if name not in MODEL_NAMES:
+        raise InputError(f"unknown {'spatial ' if spatial else ''}model {name!r}; "
+                         f"use one of {MODEL_NAMES}")
+    md = catalog.metadata
+    fit_end = to_utc(fit_end, "fit_end")
+    info: dict[str, Any] = {"training_start": str(catalog.origin), "training_end": str(fit_end)}
+    if spatial:
+        info["spatial"] = True
+    if name == "recast":
+        model, extra = _fit_recast(catalog, fit_end, spatial, settings, seed, checkpoint,
+                                   recast_config)
+        return model, {**info, **extra}
+    nll0 = md.train_start if md.train_start is not None and md.train_start < fit_end else None
+    history = catalog.to_sequence(t_end=fit_end, t_nll_start=nll0,
+                                  features=LOCATION_FEATURES if spatial else ())
+    model = build_model(name, spatial=spatial, settings=settings).fit(history)
+    if name == "poisson":
+        temporal = model.temporal_ if spatial else model
+        info["params_hash"] = params_hash({"rate": temporal.rate_per_day_, "b": temporal.b_})
+    else:
+        info["params"] = model.summary()
+        info["params_hash"] = params_hash(info["params"] if spatial else
+                                          info["params"].get("params", info["params"]))
+    return model, info
+
+
+def _fit_recast(catalog: Catalog, fit_end: Any, spatial: bool, settings: ModelSettings | None,
+                seed: int, checkpoint: Path | None, config: Any) -> tuple[Any, dict[str, Any]]:
+    if checkpoint is not None:
+        from geohazard.forecast.recast.estimator import Recast
+        from geohazard.forecast.recast.spatial import SpatialRecast
+
+        model = (SpatialRecast if spatial else Recast).load(checkpoint)
+        return model, {"params_hash": params_hash(Path(checkpoint).read_bytes())}
+    if not catalog.metadata.has_splits:
+        hint = "give --meta with a sidecar that has them" if spatial else "or pass --checkpoint"
+        raise InputError(f"recast: the catalog needs train/val/test split dates to train "
+                         f"({hint})")
+    model = build_model("recast", spatial=spatial, settings=settings, seed=seed,
+                        recast_config=config).fit(catalog, fit_end)
+    return model, {"params_hash": f"{'spatial-' if spatial else ''}recast-seed{seed}"}

@@ -1,0 +1,30 @@
+"""Each end-to-end job written once, above the domain packages and the renderers.
+
+``forecast``: fit -> issue -> evaluate -> archive -> report, backtests and the prospective
+loop; ``das``: analyse a storm, then write tables, figures and report; ``landslide``:
+susceptibility and hazard runs with their reports. The CLI and the demo parse their inputs,
+call one of these and render what it returns.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "ForecastRun": "forecast", "fit_models": "forecast", "issue_job": "forecast",
+    "forecast_job": "forecast", "backtest_job": "forecast", "prospective_job": "forecast",
+    "evaluate_job": "forecast", "covered_observations": "forecast",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
