@@ -191,3 +191,15 @@ def test_sanjac_config_ships():
     cfg = load_npp_config()
     assert cfg.name == "SanJac_10"
     assert cfg.area_km2 == pytest.approx(10306.06, abs=0.01)
+
+
+@pytest.mark.slow
+def test_recast_adapter_scores_every_test_event(data):
+    """SpatialRecast under the protocol: finite per-event TLL and SLL (per km2)."""
+    from geohazard.forecast.npp_recast import RecastNPP
+
+    model = RecastNPP(seed=0, max_time_s=5.0).fit(data)
+    scores = score_model(model, data, seed=0)
+    assert scores.n_events == data.t[data.test_slice].size
+    assert np.all(np.isfinite(scores.tll)) and np.all(np.isfinite(scores.sll))
+    assert scores.tail >= 0
