@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from geohazard.exceptions import RasterError
 from geohazard.landslide import raster as rst
 from geohazard.landslide import terrain as ter
 from tests.cluster import local_cluster
@@ -14,7 +15,8 @@ pytest.importorskip("distributed")
 
 
 def test_terrain_on_cluster_equals_windowed_serial_bit_for_bit(tmp_path):
-    from geohazard.landslide.scale import terrain_on_cluster
+    """Tile tasks (terrain_on_cluster) and lazy rioxarray chunks (write_on_cluster)."""
+    from geohazard.landslide.scale import terrain_on_cluster, write_on_cluster
 
     dem = _geographic_plane(0.3, 10.0, nx=60, ny=45)[0]  # geographic: rows differ in size
     dem.values[:] += np.random.default_rng(18).normal(0, 0.3, dem.shape)
@@ -23,13 +25,24 @@ def test_terrain_on_cluster_equals_windowed_serial_bit_for_bit(tmp_path):
     products = ("slope_deg", "plan_curvature", "relief")
     serial = ter.terrain_geotiff(tmp_path / "dem.tif", tmp_path / "serial", products,
                                  tile=32)
+    lazy = rst.read_raster(tmp_path / "dem.tif", chunks=16)  # dask-backed rioxarray chunks
+    layers = {"slope_deg": ter.slope_deg(lazy), "relief": ter.local_relief(lazy)}
+    rst.write_geotiff(dem.where(False), tmp_path / "blank.tif")  # every cell nodata
     with local_cluster(2) as client:
         got = terrain_on_cluster(tmp_path / "dem.tif", tmp_path / "cluster", client,
-                                 products, chunk=16, max_in_flight=4)
+                                 products, tile=16, max_in_flight=4)
+        chunked = write_on_cluster(layers, tmp_path / "lazy", client, max_in_flight=3)
+        with pytest.raises(RasterError, match="nodata"):
+            terrain_on_cluster(tmp_path / "blank.tif", tmp_path / "none", client, products,
+                               tile=16)
+    assert not (tmp_path / "none").exists()
     assert got.keys() == serial.keys()
     for prod, path in serial.items():
         want = rst.read_raster(path)
         have = rst.read_raster(got[prod])
         np.testing.assert_array_equal(have.values, want.values, err_msg=prod)  # NaN == NaN
         assert have.rio.crs == want.rio.crs and have.rio.transform() == want.rio.transform()
+        if prod in chunked:
+            np.testing.assert_array_equal(rst.read_raster(chunked[prod]).values, want.values,
+                                          err_msg=f"lazy {prod}")
     assert np.isnan(rst.read_raster(got["slope_deg"]).values[7:9, 30:33]).all()

@@ -1,15 +1,18 @@
-"""Landslide rasters on a Dask distributed cluster: lazy rioxarray chunks, client-side writes.
+"""Landslide rasters on a Dask distributed cluster: tasks read their own cells, the client writes.
 
-The DEM is opened lazily (:func:`~geohazard.landslide.raster.read_raster` with
-``chunks``): the task graph holds the file's path and each chunk's window, never cells,
-so every worker reads its own chunks (the input must be at the same path on every
-worker).  The local terrain products are the lazy :mod:`~geohazard.landslide.terrain`
-graphs (one chunk plus its halo per task).  Finished blocks come back to the client as
-they complete, at most ``max_in_flight`` at a time, and the client alone writes them
-into tiled float32 GeoTIFFs (written atomically), so memory on the client is a few
-blocks whatever the raster's size, and a block recomputed after a worker died is
-written once.  The numbers equal :func:`~geohazard.landslide.terrain.terrain_geotiff`
-(the windowed serial path) bit for bit.
+Two routes, both writing tiled float32 GeoTIFFs atomically on the client as blocks
+finish (at most ``max_in_flight`` at a time, so the client holds a few blocks whatever
+the raster's size, and a block recomputed after a worker died is written once):
+
+* :func:`terrain_on_cluster`: one task per DEM tile carrying the file's path and the
+  tile's window; the worker reads the tile plus its halo and runs every product with
+  the windowed serial path's code, so the outputs equal
+  :func:`~geohazard.landslide.terrain.terrain_geotiff` bit for bit.  The input must be
+  at the same path on every worker.
+* :func:`write_on_cluster`: any Dask-backed rasters, e.g. lazy rioxarray chunks
+  (:func:`~geohazard.landslide.raster.read_raster` with ``chunks``) through the lazy
+  terrain functions or the USGS model; the graph holds paths and windows, never cells.
+  Each block is computed on its own (neighbouring reads are repeated for halos).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from geohazard.landslide.checks import check_param, remove_new_dirs
 
 log = logging.getLogger(__name__)
 
-__all__ = ["terrain_on_cluster", "write_on_cluster"]
+__all__ = ["terrain_on_cluster", "terrain_tile_task", "write_on_cluster"]
 
 
 def terrain_on_cluster(
@@ -39,13 +42,18 @@ def terrain_on_cluster(
     client: Any,
     products: tuple[str, ...] = ("slope_deg", "aspect_deg"),
     *,
-    chunk: int = 1024,
+    tile: int = 1024,
     radius: int = 3,
     crs: Any = None,
     compress: str = "deflate",
     max_in_flight: int | None = None,
 ) -> dict[str, Path]:
-    """Local terrain products of a DEM file computed on a cluster, written here.
+    """Local terrain products of a DEM file computed on a cluster, one task per tile.
+
+    Each task carries the DEM's path, its tile window and the settings; the worker reads
+    the tile plus its halo itself and runs every product on it with the code of the
+    windowed serial path (:func:`~geohazard.landslide.terrain.terrain_geotiff`), so the
+    outputs equal it bit for bit.  The client writes the tiles as they finish.
 
     Parameters
     ----------
@@ -57,8 +65,8 @@ def terrain_on_cluster(
         A :class:`distributed.Client` (:func:`geohazard.distributed.get_client`).
     products
         Subset of :data:`~geohazard.landslide.terrain.LOCAL_PRODUCTS`.
-    chunk
-        Chunk side in cells (one task per chunk and product; a multiple of 16).
+    tile
+        Tile side in cells (one task per tile; a multiple of 16 keeps GeoTIFF tiles aligned).
     radius
         Relief window radius in cells.
     crs
@@ -66,13 +74,60 @@ def terrain_on_cluster(
     compress
         GeoTIFF compression of the outputs.
     max_in_flight
-        Blocks computed at a time (default: twice the cluster's threads).
+        Tiles computed at a time (default: twice the cluster's threads).
 
     Returns
     -------
     dict
         Product name to output path.
+
+    Raises
+    ------
+    RasterError
+        Every cell of the DEM is nodata (no file is left behind).
     """
+    import rasterio
+
+    from geohazard.distributed import map_unordered
+    from geohazard.io_utils import atomic_path
+    from geohazard.landslide import terrain as ter
+
+    _check_products(products)
+    check_param("tile", tile)
+    check_param("radius", radius)
+    probe = rst.read_raster(dem_path, chunks=tile, crs=crs)
+    geom = ter.GridGeometry.from_raster(probe)
+    with rasterio.open(dem_path) as src:
+        profile = ter._out_profile(src.profile, probe, tile, compress)
+        shape = src.shape
+    wins = list(ter.iter_windows(shape, tile))
+    out = Path(out_dir)
+    paths = {p: out / f"{p}.tif" for p in products}
+    shared_geom = client.scatter(geom, broadcast=True, hash=False)
+    valid = False
+    with remove_new_dirs(out), contextlib.ExitStack() as stack:
+        out.mkdir(parents=True, exist_ok=True)
+        dsts = {}
+        for p in products:
+            tmp = stack.enter_context(atomic_path(paths[p], suffix=".tif"))
+            dsts[p] = stack.enter_context(rasterio.open(tmp, "w", **profile))
+        for _, (win, blocks, any_data) in map_unordered(
+                client, terrain_tile_task, wins, str(dem_path), shape, shared_geom, products,
+                radius, max_in_flight=max_in_flight):
+            r0, r1, c0, c1 = win
+            window = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
+            for p, block in zip(products, blocks, strict=True):
+                dsts[p].write(block, 1, window=window)
+            valid = valid or any_data
+        if not valid:  # atomic_path drops the files
+            raise RasterError(f"DEM {dem_path}: every cell is nodata (no elevation to work "
+                              "with)")
+        for dst in dsts.values():
+            dst.close()  # flush before atomic_path renames
+    return paths
+
+
+def _check_products(products: tuple[str, ...]) -> None:
     from geohazard.landslide import terrain as ter
 
     if not products:
@@ -80,14 +135,32 @@ def terrain_on_cluster(
                              f"{ter.LOCAL_PRODUCTS}")
     for p in products:
         if p not in ter.LOCAL_PRODUCTS:
-            raise ParameterError(f"terrain product {p!r} cannot run in chunks; choose from "
+            raise ParameterError(f"terrain product {p!r} cannot run in tiles; choose from "
                                  f"{ter.LOCAL_PRODUCTS}")
-    check_param("tile", chunk)
-    check_param("radius", radius)
-    dem = rst.read_raster(dem_path, chunks=chunk, crs=crs)
-    layers = {p: ter._local(dem, p, radius) for p in products}
-    return write_on_cluster(layers, out_dir, client, compress=compress,
-                            max_in_flight=max_in_flight)
+
+
+def terrain_tile_task(win: tuple[int, int, int, int], dem_path: str, shape: tuple[int, int],
+                      geom: Any, products: tuple[str, ...], radius: int
+                      ) -> tuple[tuple[int, int, int, int], list[np.ndarray], bool]:
+    """One cluster task: every product of one DEM tile, read here with its halo.
+
+    Returns
+    -------
+    tuple
+        The window ``(r0, r1, c0, c1)``, one float32 block per product, and whether
+        the tile (with its halo) held a finite elevation.
+    """
+    import rasterio
+
+    from geohazard.landslide import terrain as ter
+
+    hmax = max(ter._halo(p, radius) for p in products)
+    with rasterio.open(dem_path) as src:
+        read = ter._DemReader(src, Path(dem_path))
+        cached = ter._tile_reader(read, shape, win, hmax)
+        blocks = [ter._run_block(p, geom, cached, shape, win, radius).astype(np.float32)
+                  for p in products]
+    return win, blocks, read.valid
 
 
 def write_on_cluster(layers: dict[str, xr.DataArray], folder: str | os.PathLike[str],
