@@ -34,7 +34,7 @@ __all__ = ["ENGINES", "active_client", "check_scheduler", "get_client", "map_uno
            "open_client"]
 
 ENGINES = ("serial", "dask")
-_ADDRESS = re.compile(r"^((tcp|tls|inproc|ucx|ws|wss)://)?[\w.\-\[\]:]+(:\d+)?/?$")
+_ADDRESS = re.compile(r"^((tcp|tls|ucx|ws|wss)://)?([\w.\-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?/?$")
 CONNECT_TIMEOUT_S = 10.0
 
 
