@@ -9,6 +9,9 @@ the raster's size, and a block recomputed after a worker died is written once):
   the windowed serial path's code, so the outputs equal
   :func:`~geohazard.landslide.terrain.terrain_geotiff` bit for bit.  The input must be
   at the same path on every worker.
+* :func:`run_usgs_on_cluster` (``run_jessee2018(..., client=)``): one task per block of
+  output rows; the worker opens the inputs from their paths and warps its block; the
+  client adds the blocks' aggregates in row order, so the result equals the windowed run.
 * :func:`write_on_cluster`: any Dask-backed rasters, e.g. lazy rioxarray chunks
   (:func:`~geohazard.landslide.raster.read_raster` with ``chunks``) through the lazy
   terrain functions or the USGS model; the graph holds paths and windows, never cells.
@@ -33,7 +36,8 @@ from geohazard.landslide.checks import check_param, remove_new_dirs
 
 log = logging.getLogger(__name__)
 
-__all__ = ["terrain_on_cluster", "terrain_tile_task", "write_on_cluster"]
+__all__ = ["run_usgs_on_cluster", "terrain_on_cluster", "terrain_tile_task",
+           "usgs_rows_task", "write_on_cluster"]
 
 
 def terrain_on_cluster(
@@ -253,3 +257,83 @@ def _blocks(layers: dict[str, xr.DataArray], client: Any, max_in_flight: int | N
         with contextlib.suppress(StopIteration):
             pending.add(submit())
         yield name, win, block
+
+
+# --------------------------------------------------------------------------- USGS model
+def usgs_rows_task(rows: tuple[int, int], sm: Any, layers: Any, transform: Any, nx: int,
+                   coeffs: Any, pga_t: float, prob_t: float) -> dict[str, Any]:
+    """One cluster task: the USGS (Jessee 2018) model on output rows ``rows[0]:rows[1]``.
+
+    The worker opens the input rasters from their paths (``layers``) and warps its own
+    block, with the windowed serial path's code.
+
+    Returns
+    -------
+    dict
+        ``coverage`` (float32 block) and the block's aggregates: ``hagg_km2``, ``max``,
+        ``n`` and the finite-cell ``counts`` of each input.
+    """
+    import rasterio
+    from rasterio.windows import Window
+
+    from geohazard.landslide import usgs
+
+    r0, h = rows
+    bt = rasterio.windows.transform(Window(0, r0, nx, h), transform)
+    with contextlib.ExitStack() as stack:
+        srcs = usgs._open_sources(layers, stack)
+        res = usgs._compute_block(sm, srcs, layers, bt, (h, nx), coeffs)
+    cov = res["coverage"]
+    y = bt.f + bt.e * (np.arange(h) + 0.5)
+    finite = np.isfinite(cov)
+    return {"coverage": cov.astype(np.float32), "counts": res["counts"],
+            "hagg_km2": usgs.aggregate_area_km2(cov, usgs.cell_area_km2(y, bt.e, bt.a),
+                                                res["pga_g"], pga_t, prob_t),
+            "max": float(np.nanmax(cov)) if finite.any() else -np.inf, "n": int(finite.sum())}
+
+
+def run_usgs_on_cluster(client: Any, sm: Any, layers: Any, transform: Any,
+                        shape: tuple[int, int], coeffs: Any, out: Path, block_rows: int,
+                        pga_t: float, prob_t: float, progress: Any = None) -> Any:
+    """The windowed USGS run with its row blocks as cluster tasks; equal to it bit for bit.
+
+    Called by :func:`geohazard.landslide.usgs.run_jessee2018` with ``client``.  The
+    ShakeMap grid is sent to every worker once; the client writes the coverage GeoTIFF
+    and adds the blocks' aggregates in row order, as the serial run does.
+    """
+    import rasterio
+    from rasterio.windows import Window
+
+    from geohazard.distributed import map_unordered
+    from geohazard.io_utils import atomic_path
+    from geohazard.landslide import usgs
+
+    ny, nx = shape
+    profile = {"driver": "GTiff", "height": ny, "width": nx, "count": 1, "dtype": "float32",
+               "crs": "EPSG:4326", "transform": transform, "nodata": np.nan, "tiled": True,
+               "blockxsize": 256, "blockysize": 256, "compress": "DEFLATE"}
+    blocks = [(r0, min(block_rows, ny - r0)) for r0 in range(0, ny, block_rows)]
+    shared_sm = client.scatter(sm, broadcast=True, hash=False)
+    parts: dict[int, dict[str, Any]] = {}
+    rows_done = 0
+    with atomic_path(out, suffix=".tif") as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        for i, res in map_unordered(client, usgs_rows_task, blocks, shared_sm, layers,
+                                    transform, nx, coeffs, pga_t, prob_t):
+            r0, h = blocks[i]
+            dst.write(res.pop("coverage"), 1, window=Window(0, r0, nx, h))
+            parts[i] = res
+            rows_done += h
+            if progress is not None:
+                progress(rows_done, ny)
+        hagg, cmax, n = 0.0, -np.inf, 0
+        counts: dict[str, int] = {}
+        for i in range(len(blocks)):  # in row order: the same float sums as the serial run
+            hagg += parts[i]["hagg_km2"]
+            cmax = max(cmax, parts[i]["max"])
+            n += parts[i]["n"]
+            for k, v in parts[i]["counts"].items():
+                counts[k] = counts.get(k, 0) + v
+        usgs._require_outputs(counts, n, layers)  # inside: a refused run leaves no file
+    stats = usgs._stats(hagg, cmax if n else float("nan"), n, transform, shape, pga_t, prob_t,
+                        sm)
+    return usgs.JesseeResult(coverage=None, stats=stats, out=out)

@@ -493,7 +493,7 @@ def run_jessee2018(
     coeffs: JesseeCoefficients | None = None, out: PathLike | None = None,
     block_rows: int | None = None, pga_threshold_g: float = 0.1,
     prob_threshold: float = 0.002, progress: Any = None, gdal_cache_mb: int = 128,
-    amplification: PathLike | None = None,
+    amplification: PathLike | None = None, client: Any = None,
 ) -> JesseeResult:
     """Run the Nowicki Jessee et al. (2018) model with the USGS operational changes.
 
@@ -527,6 +527,11 @@ def run_jessee2018(
     gdal_cache_mb
         GDAL block cache for windowed runs (GDAL's default is 5 % of the machine's RAM,
         which would dominate the memory of a windowed run).
+    client
+        A :class:`distributed.Client` for a windowed run: each block of ``block_rows``
+        rows is a task whose worker reads the inputs from their paths
+        (:func:`geohazard.landslide.scale.run_usgs_on_cluster`); equal to the serial
+        windowed run bit for bit.
 
     Returns
     -------
@@ -564,6 +569,11 @@ def run_jessee2018(
             return _finish_memory(res, transform, ny, nx, out, c, pga_threshold_g,
                                   prob_threshold, sm, layers)
         assert out_path is not None  # checked above
+        if client is not None:  # row blocks as tasks on a Dask cluster, written here
+            from geohazard.landslide.scale import run_usgs_on_cluster
+
+            return run_usgs_on_cluster(client, sm, layers, transform, (ny, nx), c, out_path,
+                                       block_rows, pga_threshold_g, prob_threshold, progress)
         return _run_windowed(sm, srcs, layers, transform, (ny, nx), c, out_path, block_rows,
                              pga_threshold_g, prob_threshold, progress)
 
