@@ -35,7 +35,7 @@ from pyproj import Geod
 
 from geohazard.catalog.io import read_catalog
 from geohazard.forecast.etas.spatial import SpatialETAS
-from geohazard.forecast.smoothed import SpatialPoisson
+from geohazard.forecast.spatial_poisson import SpatialPoisson
 from geohazard.io_utils import write_json_atomic
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "catalogs"

@@ -107,3 +107,15 @@ def test_a_function_keeps_its_name_beside_its_module():
     from geohazard.forecast import backtest
 
     assert backtest is module.backtest
+
+
+def test_forecast_modules_say_what_they_hold_and_old_paths_work():
+    from geohazard.forecast import base, protocols
+
+    assert base.PointProcessModel is protocols.PointProcessModel
+    assert base.history_of is protocols.history_of
+    from geohazard.forecast.base import Estimator, LocatedModel
+
+    assert Estimator is protocols.Estimator and LocatedModel is protocols.LocatedModel
+    with pytest.raises(AttributeError):
+        base.not_here  # noqa: B018

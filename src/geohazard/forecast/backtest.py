@@ -13,9 +13,9 @@ from geohazard.catalog.checks import check
 from geohazard.catalog.core import Catalog, to_utc, window_mask
 from geohazard.exceptions import InputError
 from geohazard.forecast.archive import ForecastArchive
-from geohazard.forecast.base import PointProcessModel
 from geohazard.forecast.evaluation import BacktestSummary, WindowEvaluation, evaluate_window
 from geohazard.forecast.forecasting import Forecast, issue_forecast
+from geohazard.forecast.protocols import PointProcessModel
 from geohazard.rng import RNGLike, spawn
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,8 @@ import pandas as pd
 
 from geohazard.catalog.checks import check
 from geohazard.catalog.core import EventSequence
-from geohazard.forecast.base import Continuations, PointProcessModel
+from geohazard.forecast.base import Continuations
+from geohazard.forecast.protocols import PointProcessModel
 from geohazard.rng import RNGLike
 
 DEFAULT_THRESHOLDS = (3.0, 4.0, 5.0, 6.0, 7.0)

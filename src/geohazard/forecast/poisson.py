@@ -12,7 +12,8 @@ import numpy as np
 
 from geohazard.catalog.core import Catalog, EventSequence
 from geohazard.exceptions import InputError, NotFittedError
-from geohazard.forecast.base import Continuations, Estimator, ScoreResult, history_of
+from geohazard.forecast.base import Continuations, ScoreResult
+from geohazard.forecast.protocols import Estimator, history_of
 from geohazard.rng import RNGLike, as_generator
 
 

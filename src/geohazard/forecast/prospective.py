@@ -28,9 +28,9 @@ from geohazard.catalog.checks import check
 from geohazard.catalog.core import Catalog, window_mask
 from geohazard.exceptions import InputError
 from geohazard.forecast.archive import ForecastArchive
-from geohazard.forecast.base import PointProcessModel
 from geohazard.forecast.evaluation import BacktestSummary, WindowEvaluation, evaluate_counts
 from geohazard.forecast.forecasting import issue_forecast
+from geohazard.forecast.protocols import PointProcessModel
 
 Progress = Callable[[int, int], None]
 
@@ -139,16 +139,8 @@ def run_prospective(
     progress
         Called as ``progress(done, total)`` after each issue time.
     """
-    if not models:
-        raise InputError("prospective: no models given")
-    if (refit is None) != (refit_every_days is None):
-        raise InputError("prospective: give both refit and refit_every_days, or neither")
-    if refit_every_days is not None:
-        check(refit_every_days, "refit_every", "refit_every_days")
-    check(days, "days")
-    check(n_samples, "samples", "n_samples")
+    _check_run(models, refit, refit_every_days, days, n_samples)
     times = issue_times(catalog, start, end, every_days)
-    name = catalog.metadata.name
     issued: list[int] = []
     skipped = 0
     current = dict(models)
@@ -161,24 +153,44 @@ def run_prospective(
         for model_name in models:
             phash = None if refit is not None else str(current[model_name][1].get(
                 "params_hash", ""))
-            if archive.find(model_name, t0, t0 + days, catalog=name, params_hash=phash):
+            if archive.find(model_name, t0, t0 + days, catalog=catalog.metadata.name,
+                            params_hash=phash):
                 skipped += 1
                 continue
             if refit is not None and fitted_block[model_name] != block_of[i]:
                 block_start = times[0] + block_of[i] * refit_every_days
-                current[model_name] = refit(
-                    model_name, catalog.utc_of(block_start))
+                current[model_name] = refit(model_name, catalog.utc_of(block_start))
                 fitted_block[model_name] = int(block_of[i])
-            model, info = current[model_name]
             if history is None:
                 history = catalog.to_sequence(t_end=catalog.utc_of(t0))
-            fc = issue_forecast(model, history, days, n_samples, name=model_name,
-                                rng=window_rng(seed, model_name, t0), info=info)
-            issued.append(archive.add(fc, catalog=name,
-                                      params_hash=str(info.get("params_hash", ""))))
+            issued.append(_issue_one(catalog, archive, model_name, current[model_name],
+                                     history, (t0, days, n_samples, seed)))
         if progress is not None:
             progress(i + 1, times.size)
     return ProspectiveRun(issued, skipped, times, time.perf_counter() - t_clock)
+
+
+def _check_run(models: dict[str, Any], refit: Refit | None, refit_every_days: float | None,
+               days: float, n_samples: int) -> None:
+    if not models:
+        raise InputError("prospective: no models given")
+    if (refit is None) != (refit_every_days is None):
+        raise InputError("prospective: give both refit and refit_every_days, or neither")
+    if refit_every_days is not None:
+        check(refit_every_days, "refit_every", "refit_every_days")
+    check(days, "days")
+    check(n_samples, "samples", "n_samples")
+
+
+def _issue_one(catalog: Catalog, archive: ForecastArchive, model_name: str,
+               fitted: tuple[PointProcessModel, dict[str, Any]], history: Any,
+               run: tuple[float, float, int, int]) -> int:
+    """Issue one model's forecast at issue time ``t0`` and archive it; its archive id."""
+    (model, info), (t0, days, n_samples, seed) = fitted, run
+    fc = issue_forecast(model, history, days, n_samples, name=model_name,
+                        rng=window_rng(seed, model_name, t0), info=info)
+    return archive.add(fc, catalog=catalog.metadata.name,
+                       params_hash=str(info.get("params_hash", "")))
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ def build_model(name: str, *, spatial: bool = False, settings: ModelSettings | N
     s = settings or ModelSettings()
     if name == "poisson":
         from geohazard.forecast.poisson import PoissonGR
-        from geohazard.forecast.smoothed import SpatialPoisson
+        from geohazard.forecast.spatial_poisson import SpatialPoisson
 
         return SpatialPoisson() if spatial else PoissonGR()
     if name == "etas":

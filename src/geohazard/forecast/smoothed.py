@@ -1,8 +1,11 @@
-"""Smoothed-seismicity spatial density and the space-time Poisson baseline built on it.
+"""Smoothed-seismicity spatial density: adaptive kernels of epicentres.
+
+The space-time Poisson baseline built on it lives in :mod:`geohazard.forecast.spatial_poisson`
+(importing it from here still works).
 
 Interface contract (shared with :mod:`geohazard.forecast.etas.spatial`)::
 
-    from geohazard.forecast.smoothed import SmoothedSeismicity, SpatialPoisson
+    from geohazard.forecast import SmoothedSeismicity, SpatialPoisson
 
     model = SpatialPoisson().fit(history)   # history carries features longitude/latitude
     sims = model.sample(history, duration_days, n_samples, rng=None)  # -> Continuations
@@ -48,8 +51,7 @@ from scipy.spatial import cKDTree
 from geohazard.catalog.core import Catalog, EventSequence
 from geohazard.catalog.geo import LocalProjection
 from geohazard.exceptions import InputError, NotFittedError, ParameterError
-from geohazard.forecast.base import Continuations, Estimator, ScoreResult, history_of
-from geohazard.forecast.poisson import PoissonGR
+from geohazard.forecast.protocols import Estimator, history_of
 from geohazard.rng import RNGLike, as_generator
 
 log = logging.getLogger(__name__)
@@ -398,70 +400,10 @@ def locations_of(sequence: EventSequence, what: str) -> tuple[np.ndarray, np.nda
     return lon, lat
 
 
-# ----------------------------------------------------------------------------- Poisson model
-class SpatialPoisson(Estimator):
-    """Homogeneous Poisson in time (Gutenberg-Richter magnitudes) with smoothed locations.
+def __getattr__(name: str) -> Any:
+    """:class:`SpatialPoisson` moved to :mod:`geohazard.forecast.spatial_poisson`."""
+    if name == "SpatialPoisson":
+        from geohazard.forecast.spatial_poisson import SpatialPoisson
 
-    ``fit(history)``; ``sample(history, duration_days, n_samples, rng=None) ->
-    Continuations`` with features ``longitude``, ``latitude``; ``log_likelihood`` and
-    ``intensity`` delegate to the temporal :class:`~geohazard.forecast.poisson.PoissonGR`
-    (time-only, the paper's score). Simulated events may fall outside the region (kernel
-    tails); evaluators clip to their region.
-
-    Parameters
-    ----------
-    b
-        Fixed b-value (None: estimated).
-    **density_settings
-        Settings of the :class:`SmoothedSeismicity` density.
-    """
-
-    _kwargs_attribute = "density_settings"
-
-    def __init__(self, b: float | None = None, **density_settings: object) -> None:
-        self.b = b
-        self.density_settings = density_settings
-
-    def fit(self, history: EventSequence | Catalog, fit_end: Any = None) -> SpatialPoisson:
-        """Fit the rate and b-value on ``history`` and the density on its epicentres.
-
-        ``history`` is a sequence with ``longitude``/``latitude`` features, or a located
-        :class:`Catalog` (its train split when it has one, or its events before ``fit_end``).
-        """
-        history = as_located_sequence(history, "SpatialPoisson.fit", fit_end)
-        lon, lat = locations_of(history, "SpatialPoisson.fit")
-        self.temporal_ = PoissonGR(b=self.b).fit(history)
-        self.density_ = SmoothedSeismicity(**self.density_settings).fit(  # type: ignore[arg-type]
-            lon, lat, times=history.times)
-        return self
-
-    def _check(self) -> None:
-        if not hasattr(self, "density_"):
-            raise NotFittedError("SpatialPoisson is not fitted; call fit() first")
-
-    def sample(self, history: EventSequence, duration_days: float, n_samples: int,
-               rng: RNGLike = None) -> Continuations:
-        """Poisson continuations after ``history.t_end`` with smoothed-density epicentres."""
-        self._check()
-        gen = as_generator(rng)
-        sims = self.temporal_.sample(history, duration_days, n_samples, gen)
-        lon, lat = self.density_.sample(sims.times.size, gen)
-        return sims.with_features({"longitude": lon, "latitude": lat})
-
-    def log_likelihood(self, sequence: EventSequence, *, include_magnitude: bool = False
-                       ) -> ScoreResult:
-        """Time-only (optionally magnitude) score of the temporal model."""
-        self._check()
-        return self.temporal_.log_likelihood(sequence, include_magnitude=include_magnitude)
-
-    def intensity(self, history: EventSequence, t: np.ndarray) -> np.ndarray:
-        """The temporal rate (events/day)."""
-        self._check()
-        return self.temporal_.intensity(history, t)
-
-    def spatial_log_density(self, sequence: EventSequence) -> np.ndarray:
-        """(n_scored,) log density (per km2) of the scored events' epicentres."""
-        self._check()
-        lon, lat = locations_of(sequence, "SpatialPoisson.spatial_log_density")
-        scored = sequence.scored
-        return self.density_.log_density(lon[scored], lat[scored])
+        return SpatialPoisson
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -110,27 +110,13 @@ def run_susceptibility(
     _check_settings(factors, method=method, categorical=categorical, balance=balance,
                     block_size=block_size, n_folds=n_folds, n_estimators=n_estimators,
                     n_bins=n_bins)
-    ref = next(iter(factors.values()))
     table = sus.cell_table(factors, landslide)
     _check_table(table)
-    bs = block_size if block_size is not None else default_block_size(ref)
-    n_blocks = np.unique(sus.spatial_blocks(table["x"].to_numpy(), table["y"].to_numpy(),
-                                            bs)).size
-    if not 2 <= n_folds <= n_blocks:
-        raise ParameterError(f"n_folds={n_folds} needs 2..{n_blocks} (the number of spatial "
-                             f"blocks of side {bs:g}); lower n_folds or block_size")
+    bs = _block_size(next(iter(factors.values())), table, block_size, n_folds)
     model = sus.SusceptibilityModel(method=method, categorical=tuple(categorical),
                                     balance=balance, n_estimators=n_estimators)
-    def final(_: int) -> sus.SusceptibilityModel:
-        # the mapped model, fitted once; it takes the generator's next draw, as it always
-        # has, so maps and coefficients equal those of earlier releases
-        return sus.SusceptibilityModel(**model.get_params()).set_params(
-            random_state=int(gen.integers(2**31 - 1))).fit(table)
-
-    cv = sus.blocked_cross_validation(model, table, block_size=bs, n_folds=n_folds, rng=gen,
-                                      final=final)
-    fitted = cv.model
-    smap = sus.predict_map(fitted, factors)
+    cv = _validate_and_fit(model, table, bs, n_folds, gen)
+    smap = sus.predict_map(cv.model, factors)
     inv = inventory if inventory is not None else _inventory_from_mask(landslide)
     tables = _factor_tables(factors, inv, categorical, n_bins)
     with remove_new_dirs(out):  # everything is computed: now write, or leave nothing
@@ -140,13 +126,40 @@ def run_susceptibility(
         summary: dict[str, Any] = {
             "method": method, "n_cells": len(table),
             "n_landslide_cells": int(table.landslide.sum()), "block_size": bs,
-            "model": fitted.summary(), "cv": cv.to_dict(), "susceptibility_tif": str(tif),
+            "model": cv.model.summary(), "cv": cv.to_dict(), "susceptibility_tif": str(tif),
             "factors_csv": str(out / "factors.csv"),
         }
         if render is not None:
             summary["report"] = str(render(out, summary, smap, landslide, cv, tables))
         write_json_atomic(out / "summary.json", summary)
     return summary
+
+
+def _block_size(ref: xr.DataArray, table: Any, block_size: float | None, n_folds: int) -> float:
+    """The cross-validation block side, checked to give at least ``n_folds`` blocks."""
+    bs = block_size if block_size is not None else default_block_size(ref)
+    n_blocks = np.unique(sus.spatial_blocks(table["x"].to_numpy(), table["y"].to_numpy(),
+                                            bs)).size
+    if not 2 <= n_folds <= n_blocks:
+        raise ParameterError(f"n_folds={n_folds} needs 2..{n_blocks} (the number of spatial "
+                             f"blocks of side {bs:g}); lower n_folds or block_size")
+    return bs
+
+
+def _validate_and_fit(model: sus.SusceptibilityModel, table: Any, bs: float, n_folds: int,
+                      gen: np.random.Generator) -> sus.CVResult:
+    """Blocked cross-validation, then the mapped model fitted once on all cells.
+
+    The mapped model takes the generator's next draw after the validation's, as it always
+    has, so maps and coefficients equal those of earlier releases; its success rate is the
+    one reported.
+    """
+    def final(_: int) -> sus.SusceptibilityModel:
+        return sus.SusceptibilityModel(**model.get_params()).set_params(
+            random_state=int(gen.integers(2**31 - 1))).fit(table)
+
+    return sus.blocked_cross_validation(model, table, block_size=bs, n_folds=n_folds,
+                                        rng=gen, final=final)
 
 
 def _check_settings(factors: Mapping[str, xr.DataArray], *, method: str,

@@ -20,7 +20,7 @@ from scipy import optimize
 from geohazard.catalog.checks import check, fmt_number
 from geohazard.catalog.core import Catalog, EventSequence
 from geohazard.exceptions import InputError, NotFittedError, ParameterError
-from geohazard.forecast.base import Continuations, Estimator, ScoreResult, history_of
+from geohazard.forecast.base import Continuations, ScoreResult
 from geohazard.forecast.etas import kernels
 from geohazard.forecast.etas.fitting import Objective, Transform, standard_errors, time_loglik
 from geohazard.forecast.etas.params import (
@@ -32,6 +32,7 @@ from geohazard.forecast.etas.params import (
     omori_cdf_integral,
 )
 from geohazard.forecast.etas.simulate import simulate_continuations
+from geohazard.forecast.protocols import Estimator, history_of
 from geohazard.rng import RNGLike, as_generator
 
 log = logging.getLogger(__name__)

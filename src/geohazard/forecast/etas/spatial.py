@@ -61,11 +61,12 @@ from scipy import optimize
 from geohazard.catalog.core import Catalog, EventSequence
 from geohazard.catalog.geo import LocalProjection
 from geohazard.exceptions import InputError, NotFittedError, ParameterError
-from geohazard.forecast.base import Continuations, Estimator, ScoreResult
+from geohazard.forecast.base import Continuations, ScoreResult
 from geohazard.forecast.etas.fitting import symmetric_jacobian
 from geohazard.forecast.etas.model import ETAS
 from geohazard.forecast.etas.params import LN10, ETASParams, MagnitudeLaw
 from geohazard.forecast.etas.simulate import Ancestry, simulate_continuations
+from geohazard.forecast.protocols import Estimator
 from geohazard.forecast.smoothed import (
     SmoothedSeismicity,
     as_located_sequence,

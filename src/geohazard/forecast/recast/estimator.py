@@ -19,7 +19,8 @@ import torch
 
 from geohazard.catalog.core import Catalog, EventSequence
 from geohazard.exceptions import InputError, NotFittedError
-from geohazard.forecast.base import Continuations, Estimator, ScoreResult
+from geohazard.forecast.base import Continuations, ScoreResult
+from geohazard.forecast.protocols import Estimator
 from geohazard.forecast.recast.data import Normaliser, full_batch, gap_arrays
 from geohazard.forecast.recast.model import NetConfig, RecastNet, gap_terms
 from geohazard.forecast.recast.runstate import load_torch_file

@@ -160,42 +160,75 @@ def simulate(net: RecastNet, norm: Normaliser, history: EventSequence, duration_
     _check(duration_days, n_samples)
     net.eval()
     gen = torch.Generator().manual_seed(int(as_generator(rng).integers(2**62)))
-    scale = norm.time_scale
-    t_last0 = float(history.times[-1]) if len(history) else float(history.t_start)
     t0, t1 = float(history.t_end), float(history.t_end) + float(duration_days)
-    h = _history_state(net, norm, history, cache).expand(1, n_samples, -1).contiguous()
-    idx = np.arange(n_samples)
-    last_t = np.full(n_samples, t_last0)
-    elapsed = torch.full((n_samples,), (t0 - t_last0) / scale, dtype=torch.float64)
-    counts = np.zeros(n_samples, np.int64)
-    n_feat = len(norm.feature_names)
-    fixed = _fixed_features(norm, history)
+    state = _start(net, norm, history, n_samples, cache)
+    draw = _Draw(magnitudes, features, _fixed_features(norm, history), gen, max_events)
     rec = _Recorder()
-    while idx.size:
-        ctx = h[0]  # (n_active, C)
-        gap = net.time_dist(ctx).sample(elapsed, generator=gen).numpy() * scale
-        t_new = last_t[idx] + gap
-        alive = t_new <= t1
-        if not alive.any():
-            break
-        keep = np.flatnonzero(alive)
-        ctx_k = ctx[keep]
-        mag = _sample_mag(net, norm, ctx_k, magnitudes, gen)
-        z_feat, raw_feat = _sample_features(net, norm, ctx_k, features, fixed, gen)
-        ids = idx[keep]
-        rec.add(ids, t_new[keep], mag, raw_feat)
-        inp = _encode(norm, gap[keep], mag, z_feat)  # (k, 1, n_inputs)
-        _, h_new = net.encoder.rnn(inp, h[:, keep].contiguous())
-        last_t[ids] = t_new[keep]
-        counts[ids] += 1
-        cont = counts[ids] < max_events
-        if not cont.all():
-            log.warning("%d continuations reached max_events=%d and were stopped",
-                        int((~cont).sum()), max_events)
-        idx, h = ids[cont], h_new[:, torch.from_numpy(np.flatnonzero(cont))]
-        elapsed = torch.zeros(idx.size, dtype=torch.float64)
-    cont_obj, feats = rec.build(n_samples, t0, t1, n_feat)
+    while state.idx.size and _advance(net, norm, state, t1, draw, rec):
+        pass
+    cont_obj, feats = rec.build(n_samples, t0, t1, len(norm.feature_names))
     return cont_obj, SimulatedFeatures(norm.feature_names, feats)
+
+
+@dataclass
+class _State:
+    """The active continuations: ids, encoder state (1, n, C), last times, elapsed, counts."""
+
+    idx: np.ndarray
+    h: torch.Tensor
+    last_t: np.ndarray
+    elapsed: torch.Tensor
+    counts: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Draw:
+    """How the next event's marks are drawn, from which generator, up to which count."""
+
+    magnitudes: MagnitudeMode
+    features: FeatureMode
+    fixed: np.ndarray
+    gen: torch.Generator
+    max_events: int
+
+
+def _start(net: RecastNet, norm: Normaliser, history: EventSequence, n_samples: int,
+           cache: HistoryStateCache | None) -> _State:
+    """All continuations at the forecast start, sharing the history's encoder state."""
+    t_last0 = float(history.times[-1]) if len(history) else float(history.t_start)
+    h = _history_state(net, norm, history, cache).expand(1, n_samples, -1).contiguous()
+    elapsed = torch.full((n_samples,), (float(history.t_end) - t_last0) / norm.time_scale,
+                         dtype=torch.float64)
+    return _State(np.arange(n_samples), h, np.full(n_samples, t_last0), elapsed,
+                  np.zeros(n_samples, np.int64))
+
+
+def _advance(net: RecastNet, norm: Normaliser, st: _State, t1: float, draw: _Draw,
+             rec: _Recorder) -> bool:
+    """One event for every active continuation still before ``t1``; False when none is."""
+    ctx = st.h[0]  # (n_active, C)
+    gap = net.time_dist(ctx).sample(st.elapsed, generator=draw.gen).numpy() * norm.time_scale
+    t_new = st.last_t[st.idx] + gap
+    alive = t_new <= t1
+    if not alive.any():
+        return False
+    keep = np.flatnonzero(alive)
+    ctx_k = ctx[keep]
+    mag = _sample_mag(net, norm, ctx_k, draw.magnitudes, draw.gen)
+    z_feat, raw_feat = _sample_features(net, norm, ctx_k, draw.features, draw.fixed, draw.gen)
+    ids = st.idx[keep]
+    rec.add(ids, t_new[keep], mag, raw_feat)
+    inp = _encode(norm, gap[keep], mag, z_feat)  # (k, 1, n_inputs)
+    _, h_new = net.encoder.rnn(inp, st.h[:, keep].contiguous())
+    st.last_t[ids] = t_new[keep]
+    st.counts[ids] += 1
+    cont = st.counts[ids] < draw.max_events
+    if not cont.all():
+        log.warning("%d continuations reached max_events=%d and were stopped",
+                    int((~cont).sum()), draw.max_events)
+    st.idx, st.h = ids[cont], h_new[:, torch.from_numpy(np.flatnonzero(cont))]
+    st.elapsed = torch.zeros(st.idx.size, dtype=torch.float64)
+    return True
 
 
 def _encode(norm: Normaliser, gap: np.ndarray, mag: np.ndarray, z_feat: np.ndarray

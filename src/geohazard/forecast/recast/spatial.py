@@ -32,7 +32,8 @@ import torch
 from geohazard.catalog.core import Catalog, EventSequence
 from geohazard.catalog.geo import LocalProjection, project_catalog
 from geohazard.exceptions import InputError, NotFittedError, ParameterError
-from geohazard.forecast.base import Continuations, Estimator, ScoreResult
+from geohazard.forecast.base import Continuations, ScoreResult
+from geohazard.forecast.protocols import Estimator
 from geohazard.forecast.recast.data import full_batch, gap_arrays
 from geohazard.forecast.recast.estimator import Recast
 from geohazard.forecast.recast.sampling import MagnitudeMode
