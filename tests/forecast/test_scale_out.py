@@ -14,7 +14,7 @@ from geohazard.forecast.backtest import backtest
 from geohazard.forecast.etas.model import ETAS
 from geohazard.forecast.poisson import PoissonGR
 from geohazard.forecast.scale import backtest_on_cluster
-from tests.cluster import local_cluster
+from tests.cluster import kill_busiest_worker, local_cluster
 
 pytest.importorskip("distributed")
 
@@ -36,6 +36,7 @@ def _archived(archive: ForecastArchive) -> list[tuple]:
 
 
 def test_backtest_on_cluster_equals_serial_archive_included(tmp_path):
+    """Per window, batched, and with a worker SIGKILLed mid-run: all equal the serial run."""
     catalog = synthetic_catalog(years=1.2, rng=11)
     start = catalog.origin + pd.Timedelta(days=300)
     history = catalog.to_sequence(t_end=start)
@@ -52,7 +53,20 @@ def test_backtest_on_cluster_equals_serial_archive_included(tmp_path):
                        client=client, progress=lambda d, t: calls.append((d, t)), **kwargs)
         batched = backtest_on_cluster(client, catalog, models, start, end, windows_per_task=3,
                                       **kwargs)  # tasks of 3, 3 and 2 windows
+        held = []
+
+        def kill_once(done, total):
+            if done == 1:
+                held.append(kill_busiest_worker(client))
+
+        killed = backtest_on_cluster(client, catalog, models, start, end, windows_per_task=1,
+                                     archive=ForecastArchive(tmp_path / "k.db"),
+                                     progress=kill_once, **kwargs)
     assert _text(batched.to_dict()) == _text(serial.to_dict())
+    assert held and held[0] >= 1  # the killed worker had windows to lose
+    assert _text(killed.to_dict()) == _text(serial.to_dict())
+    assert _archived(ForecastArchive(tmp_path / "k.db")) == \
+        _archived(ForecastArchive(tmp_path / "s.db"))  # nothing lost, nothing twice
     assert len(par.windows) == 8 and calls[-1] == (8, 8)
     assert _text(par.to_dict()) == _text(serial.to_dict())  # NaN == NaN, floats exact
     for name in models:
