@@ -109,6 +109,7 @@ def run_prospective(
     refit: Refit | None = None,
     refit_every_days: float | None = None,
     progress: Progress | None = None,
+    client: Any = None,
 ) -> ProspectiveRun:
     """Issue a forecast per model at every issue time and store it, skipping archived ones.
 
@@ -138,7 +139,20 @@ def run_prospective(
         a block whose forecasts are all archived is not refitted.
     progress
         Called as ``progress(done, total)`` after each issue time.
+    client
+        A :class:`distributed.Client`: each issue time is a task on its workers
+        (:func:`geohazard.forecast.scale.run_prospective_on_cluster`); this process alone
+        writes the archive, which equals a serial run's. Not with ``refit``.
     """
+    if client is not None:
+        if refit is not None:
+            raise InputError("prospective: operational refits (refit_every_days) do not run "
+                             "on a Dask cluster yet; leave out --scheduler")
+        from geohazard.forecast.scale import run_prospective_on_cluster
+
+        return run_prospective_on_cluster(client, catalog, models, archive, start, end,
+                                          every_days=every_days, days=days,
+                                          n_samples=n_samples, seed=seed, progress=progress)
     _check_run(models, refit, refit_every_days, days, n_samples)
     times = issue_times(catalog, start, end, every_days)
     issued: list[int] = []
