@@ -119,3 +119,11 @@ def test_forecast_modules_say_what_they_hold_and_old_paths_work():
     assert Estimator is protocols.Estimator and LocatedModel is protocols.LocatedModel
     with pytest.raises(AttributeError):
         base.not_here  # noqa: B018
+
+
+def test_das_and_landslide_commands_call_their_workflow():
+    das = _imported(SRC / "cli" / "das.py")
+    assert "geohazard.workflows.das" in das and "geohazard.report.das" not in das
+    sus = _imported(SRC / "cli" / "_landslide_susceptibility.py")
+    assert "geohazard.workflows.landslide" in sus
+    assert "geohazard.landslide.pipeline" not in sus

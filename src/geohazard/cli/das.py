@@ -122,9 +122,8 @@ def analyze(
     file is written; an interrupted run resumes from its energy store.
     """
     from geohazard.das.energy import parse_bands
-    from geohazard.das.pipeline import analyze as run
     from geohazard.das.weather import WeatherColumns, parse_precip_units, read_weather
-    from geohazard.report.das import render_analysis
+    from geohazard.workflows.das import analyze_storm
 
     _check_json(json_out)
     cfg = _load_config(config, {
@@ -143,9 +142,9 @@ def analyze(
         wx = read_weather(weather, "asos", precip_path=precip)
     with _progress("band energy") as bar:
         task = bar.add_task("energy", total=None)
-        res = run(path, wx, out, geometry, cfg, weather_format=weather_format,
-                  weather_columns=columns, render=render_analysis,
-                  progress=lambda d, t: bar.update(task, completed=d, total=t))
+        res = analyze_storm(path, wx, out, geometry, cfg, weather_format=weather_format,
+                            weather_columns=columns,
+                            progress=lambda d, t: bar.update(task, completed=d, total=t))
     s = res.summary
     console.print(kv_table("DAS storm noise", {
         "files": s["n_files"], "channels": s["n_channels"], "windows": s["n_windows"],
