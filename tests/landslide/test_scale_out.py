@@ -50,7 +50,10 @@ def test_terrain_on_cluster_equals_windowed_serial_bit_for_bit(tmp_path):
 
 def test_usgs_model_on_cluster_equals_windowed_serial(landslide_dir, tmp_path):
     """Loma Prieta (shared data): row blocks as tasks, the client adds them in row order."""
+    import json
+
     from geohazard.landslide.usgs import run_jessee2018
+    from tests.badinput import run_main
 
     loma = landslide_dir / "loma_prieta"
     if not (loma / "grid.xml").exists():
@@ -60,10 +63,22 @@ def test_usgs_model_on_cluster_equals_windowed_serial(landslide_dir, tmp_path):
             m / "global_grad.tif", m / "global_cti_fil.grd")
     serial = run_jessee2018(*args, out=tmp_path / "serial.tif", block_rows=37)
     rows = []
+    cli = ["landslide", "usgs-global", "--shakemap", str(args[0]), "--lithology", str(args[1]),
+           "--landcover", str(args[2]), "--slope", str(args[3]), "--cti", str(args[4]),
+           "--block-rows", "37"]
     with local_cluster(2) as client:
         got = run_jessee2018(*args, out=tmp_path / "cluster.tif", block_rows=37, client=client,
                              progress=lambda d, t: rows.append((d, t)))
+        res = run_main([*cli, "--out", str(tmp_path / "cli.tif"), "--json",
+                        str(tmp_path / "cli.json"), "--scheduler", client.scheduler.address])
+    assert res.code == 0, res.err
+    assert run_main([*cli, "--out", str(tmp_path / "x.tif"), "--scheduler", "no way"]).code == 1
+    assert not (tmp_path / "x.tif").exists()
     assert got.stats == serial.stats  # aggregates summed in the same order: exact
+    cli_stats = json.loads((tmp_path / "cli.json").read_text())
+    assert cli_stats["hagg_km2"] == serial.stats["hagg_km2"]
+    np.testing.assert_array_equal(rst.read_raster(tmp_path / "cli.tif", crs="EPSG:4326").values,
+                                  rst.read_raster(serial.out, crs="EPSG:4326").values)
     np.testing.assert_array_equal(rst.read_raster(got.out, crs="EPSG:4326").values,
                                   rst.read_raster(serial.out, crs="EPSG:4326").values)
     assert rows[-1][0] == rows[-1][1]

@@ -108,24 +108,38 @@ def usgs_global(
     pga_threshold: Annotated[float, typer.Option(
         "--pga-threshold", help="PGA threshold (g) of the aggregate statistics.")] = 0.1,
     amplification: AmpOpt = None,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="serial or dask (a local cluster of worker processes).")] = "serial",
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address (tcp://host:8786): blocks of "
+        "--block-rows rows (default 256) run as tasks on its workers, which read the "
+        "inputs at the same paths.")] = None,
     json_out: JsonOpt = None,
 ) -> None:
     """USGS global landslide model (Nowicki Jessee et al. 2018, operational version)."""
+    from geohazard.distributed import check_scheduler, open_client
     from geohazard.landslide.usgs import SLOPE_UNITS, run_jessee2018
 
     check_choice(slope_units, SLOPE_UNITS, "--slope-units")
+    check_choice(engine, ("serial", "dask"), "--engine")
+    try:
+        check_scheduler(scheduler)
+    except ParameterError as exc:
+        raise ParameterError(f"--scheduler: {exc}") from None
     check_flag("block_rows", block_rows, "--block-rows")
     check_flag("pga_threshold_g", pga_threshold, "--pga-threshold")
-    with _progress("Nowicki Jessee 2018") as bar, cli_terms(_USGS_FLAGS):
+    with _progress("Nowicki Jessee 2018") as bar, cli_terms(_USGS_FLAGS), \
+            open_client(scheduler, engine) as client:
         task = bar.add_task("rows", total=None)
 
         def tick(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
         res = run_jessee2018(shakemap, lithology, landcover, slope, cti,
-                             slope_units=slope_units, out=out, block_rows=block_rows,
+                             slope_units=slope_units, out=out,
+                             block_rows=block_rows or (256 if client is not None else None),
                              pga_threshold_g=pga_threshold, progress=tick,
-                             amplification=_amp_file(amplification))
+                             amplification=_amp_file(amplification), client=client)
     rows = {k: res.stats[k] for k in ("event", "magnitude", "hagg_km2", "alert",
                                       "max_coverage", "n_cells")}
     console.print(kv_table("USGS global landslide model", {**rows, "out": str(out)}))
