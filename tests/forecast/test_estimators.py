@@ -46,7 +46,7 @@ def test_the_issue_example_and_set_params():
     assert model.set_params(param_draws=3) is model and model.param_draws == 3
     with pytest.raises(ParameterError, match="no setting 'tapper'"):
         model.set_params(tapper=1)
-    assert repr(ETAS()) == "ETAS()"
+    assert repr(ETAS()) == "ETAS()" and repr(Recast()) == "Recast()"
 
 
 def test_init_stores_settings_only():

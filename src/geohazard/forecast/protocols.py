@@ -114,8 +114,12 @@ class Estimator:
                                      f"settings are {sorted(names)}")
         return self
 
+    def _resolved_defaults(self) -> dict[str, Any]:
+        """Values a default (None) setting is stored as, for :meth:`__repr__` (none here)."""
+        return {}
+
     def __repr__(self) -> str:
-        defaults = self._settings()
+        defaults = {**self._settings(), **self._resolved_defaults()}
         shown = []
         for name, value in self.get_params().items():
             default = defaults.get(name, inspect.Parameter.empty)

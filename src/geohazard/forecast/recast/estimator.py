@@ -55,6 +55,9 @@ class Recast(Estimator):
         self.config = config if config is not None else TrainConfig()
         self.work_dir = work_dir
 
+    def _resolved_defaults(self) -> dict[str, Any]:
+        return {"config": TrainConfig()}  # config=None is stored as the default settings
+
     @property
     def _state_cache(self) -> HistoryStateCache:
         """Encoder states of the last history sampled from (reused when it grows)."""
