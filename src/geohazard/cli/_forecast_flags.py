@@ -110,3 +110,23 @@ def model_settings(config: Path | None, taper_days: float | None, param_draws: i
     if param_draws is not None and param_draws < 0:
         raise InputError(f"--param-draws must be >= 0, got {param_draws}")
     return ModelSettings.load(config, etas_taper_days=taper_days, etas_param_draws=param_draws)
+
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="Dask scheduler address (tcp://host:8786): windows run as tasks on "
+    "its workers; results equal a serial run.")]
+EngineOpt = Annotated[str, typer.Option(
+    "--engine", help="serial, or dask (without --scheduler: a local cluster of worker "
+    "processes).")]
+
+
+def check_cluster_flags(scheduler: str | None, engine: str) -> None:
+    """Refuse a malformed ``--scheduler`` or an unknown ``--engine`` before any work."""
+    from geohazard.distributed import ENGINES, check_scheduler
+    from geohazard.exceptions import ParameterError
+
+    if engine not in ENGINES:
+        raise ParameterError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    try:
+        check_scheduler(scheduler)
+    except ParameterError as exc:
+        raise ParameterError(f"--scheduler: {exc}") from None

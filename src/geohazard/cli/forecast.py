@@ -16,16 +16,19 @@ from geohazard.cli._forecast_flags import (  # noqa: F401 - re-exported for othe
     CheckpointOpt,
     DaysOpt,
     DhOpt,
+    EngineOpt,
     McOpt,
     MetaOpt,
     ModelConfigOpt,
     ModelOpt,
     ParamDrawsOpt,
     ReportOpt,
+    SchedulerOpt,
     SeedOpt,
     SpatialOpt,
     TaperDaysOpt,
     apply_mc,
+    check_cluster_flags,
     check_run_flags,
     forecast_start,
     model_settings,
@@ -126,26 +129,30 @@ def backtest(
     config: ModelConfigOpt = None,
     taper_days: TaperDaysOpt = None,
     param_draws: ParamDrawsOpt = None,
+    scheduler: SchedulerOpt = None,
+    engine: EngineOpt = "serial",
 ) -> None:
     """Rolling forecasts across the test period, scored against what happened."""
     from rich.progress import Progress
 
     from geohazard.catalog import read_catalog
+    from geohazard.distributed import open_client
     from geohazard.workflows.forecast import backtest_job
 
     check_run_flags(days=days, samples=samples, seed=seed, model=model, checkpoint=checkpoint,
                     dh=dh, outputs={"--archive": archive, "--report": report, "--json": json_out})
+    check_cluster_flags(scheduler, engine)
     settings = model_settings(config, taper_days, param_draws)
     cat = read_catalog(catalog, sidecar=meta)
     if spatial:
         cat = cat.above_completeness() if cat.metadata.mag_completeness is not None else cat
     t0, t1 = _backtest_span(cat, start, end, days)
-    with Progress(console=console) as prog:
+    with open_client(scheduler, engine) as client, Progress(console=console) as prog:
         task = prog.add_task("windows", total=None)
         _, data = backtest_job(
             cat, t0, t1, models=model, days=days, samples=samples, seed=seed,
             checkpoint=checkpoint, archive=archive, report=report, spatial=spatial, dh=dh,
-            settings=settings, status=console.status,
+            settings=settings, status=console.status, client=client,
             progress=lambda done, total: prog.update(task, completed=done, total=total))
     console.print(kv_table("backtest", _backtest_rows(data)))
     if report is not None:
@@ -217,12 +224,15 @@ def run(
     config: ModelConfigOpt = None,
     taper_days: TaperDaysOpt = None,
     param_draws: ParamDrawsOpt = None,
+    scheduler: SchedulerOpt = None,
+    engine: EngineOpt = "serial",
 ) -> None:
     """Prospective loop: issue a forecast every --every days into the archive (resumable)."""
     from rich.progress import Progress
 
     from geohazard.catalog import read_catalog
     from geohazard.catalog.core import to_utc
+    from geohazard.distributed import open_client
     from geohazard.exceptions import InputError
     from geohazard.forecast.archive import ForecastArchive
     from geohazard.workflows.forecast import prospective_job
@@ -230,6 +240,10 @@ def run(
     check_run_flags(days=days, samples=samples, seed=seed, model=model, checkpoint=checkpoint,
                     every=every, refit_every=refit_every,
                     outputs={"--archive": archive, "--json": json_out})
+    check_cluster_flags(scheduler, engine)
+    if refit_every is not None and (scheduler is not None or engine != "serial"):
+        raise InputError("--refit-every runs in this process: leave out --scheduler and "
+                         "--engine dask")
     settings = model_settings(config, taper_days, param_draws)
     cat = apply_mc(read_catalog(catalog), mc)
     t_start = forecast_start(cat, start)
@@ -242,12 +256,12 @@ def run(
                          "use future data")
     store = ForecastArchive(archive)  # an existing one is checked now; a new one is created
     #                                   with the first forecast, so bad arguments leave none
-    with Progress(console=console) as prog:
+    with open_client(scheduler, engine) as client, Progress(console=console) as prog:
         task = prog.add_task("issue times", total=None)
         result = prospective_job(
             cat, store, t_start, t_last, models=model, fit_end=t_fit, refit_every=refit_every,
             every=every, days=days, samples=samples, seed=seed, checkpoint=checkpoint,
-            settings=settings, status=console.status,
+            settings=settings, status=console.status, client=client,
             on_refit=lambda name, when: console.print(
                 f"refitting {name} on history before {when}"),  # inside the progress
             progress=lambda done, total: prog.update(task, completed=done, total=total))

@@ -247,8 +247,8 @@ def backtest_job(catalog: Catalog, start: Any, end: Any, *,
                  samples: int = 2000, seed: int = 0, checkpoint: Path | None = None,
                  archive: str | Path | None = None, report: str | Path | None = None,
                  spatial: bool = False, dh: float = 0.05, settings: Any = None,
-                 status: Status | None = None, progress: Progress | None = None
-                 ) -> tuple[BacktestResult, dict[str, Any]]:
+                 status: Status | None = None, progress: Progress | None = None,
+                 client: Any = None) -> tuple[BacktestResult, dict[str, Any]]:
     """Fit before ``start``, score rolling forecasts to ``end``, add held-out scores, report.
 
     Parameters
@@ -267,6 +267,9 @@ def backtest_job(catalog: Catalog, start: Any, end: Any, *,
         Grid cell size in degrees (``spatial``).
     progress
         Called with ``(windows done, windows)``.
+    client
+        A :class:`distributed.Client`: windows run as tasks on its workers (equal to a
+        serial run); None runs them here.
 
     Returns
     -------
@@ -287,7 +290,7 @@ def backtest_job(catalog: Catalog, start: Any, end: Any, *,
     result = backtest(catalog, fitted_models, t0, t1, days=days, n_samples=samples,
                       mag_edges=edges, rng=seed,
                       archive=ForecastArchive(archive) if archive is not None else None,
-                      progress=progress, region=region)
+                      progress=progress, region=region, client=client)
     data = result.to_dict()
     test_seq = catalog.to_sequence(t_end=t1, t_nll_start=t0,
                                    features=LOCATION_FEATURES if spatial else ())
@@ -309,7 +312,7 @@ def prospective_job(catalog: Catalog, archive: str | Path | ForecastArchive, sta
                     samples: int = 1000, seed: int = 0, checkpoint: Path | None = None,
                     settings: Any = None, status: Status | None = None,
                     on_refit: Callable[[str, Any], None] | None = None,
-                    progress: Progress | None = None) -> Any:
+                    progress: Progress | None = None, client: Any = None) -> Any:
     """Issue a forecast every ``every`` days from ``start`` into the archive (resumable).
 
     Parameters
@@ -336,6 +339,9 @@ def prospective_job(catalog: Catalog, archive: str | Path | ForecastArchive, sta
         Called with ``(model, time)`` before each refit.
     progress
         Called with ``(issue times done, issue times)``.
+    client
+        A :class:`distributed.Client`: issue times run as tasks on its workers; the
+        archive is written here, in order (equal to a serial run). Refits need None.
 
     Returns
     -------
@@ -360,7 +366,7 @@ def prospective_job(catalog: Catalog, archive: str | Path | ForecastArchive, sta
                             seed=seed, checkpoint=checkpoint, settings=settings, status=status)
     return run_prospective(catalog, fitted, store, start, end, every_days=every, days=days,
                            n_samples=samples, seed=seed, refit=refit,
-                           refit_every_days=refit_every, progress=progress)
+                           refit_every_days=refit_every, progress=progress, client=client)
 
 
 def evaluate_job(catalog: Catalog, archive: str | Path | ForecastArchive, *, store: bool = True,
