@@ -93,3 +93,34 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_cluster_flags(case, tmp_path, shared_data):
     check_case(case, tmp_path, shared_data)
+
+
+def test_landslide_terrain_on_a_local_cluster_equals_serial(tmp_path):
+    """`landslide terrain --engine dask`: one task per tile, the same GeoTIFFs bit for bit."""
+    import numpy as np
+    import rioxarray
+    import xarray as xr
+
+    y = np.arange(70) * -30.0 + 4_000_000.0
+    x = np.arange(90) * 30.0 + 500_000.0
+    yy, xx = np.meshgrid(y, x, indexing="ij")
+    z = 800 + 300 * np.exp(-(((xx - x.mean()) / 600) ** 2)) + 0.01 * (yy - y.min())
+    dem = xr.DataArray(z, coords={"y": y, "x": x}, dims=("y", "x")).rio.write_crs("EPSG:32611")
+    dem.rio.to_raster(tmp_path / "dem.tif")
+    out = {}
+    for engine in ("serial", "dask"):
+        res = run_main(["landslide", "terrain", str(tmp_path / "dem.tif"), "--out",
+                        str(tmp_path / engine), "--products", "slope_deg,relief", "--tile", "32",
+                        "--engine", engine])
+        assert res.code == 0, res.output
+        out[engine] = {p.name: rioxarray.open_rasterio(p).values
+                       for p in sorted((tmp_path / engine).glob("*.tif"))}
+    assert set(out["dask"]) == set(out["serial"]) == {"slope_deg.tif", "relief.tif"}
+    for name, values in out["serial"].items():
+        np.testing.assert_array_equal(out["dask"][name], values)
+
+
+def test_landslide_terrain_bad_engine_is_one_line(tmp_path, shared_data):
+    check_case(Case("terrain-bad-engine", ["landslide", "terrain", "{tmp}/dem.tif", "--out",
+                                           "{tmp}/o", "--engine", "ray"], "--engine"),
+               tmp_path, shared_data)

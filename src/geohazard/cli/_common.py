@@ -43,3 +43,16 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
+
+
+def check_cluster_flags(scheduler: str | None, engine: str) -> None:
+    """Refuse a malformed ``--scheduler`` or an unknown ``--engine`` before any work."""
+    from geohazard.distributed import ENGINES, check_scheduler
+    from geohazard.exceptions import ParameterError
+
+    if engine not in ENGINES:
+        raise ParameterError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    try:
+        check_scheduler(scheduler)
+    except ParameterError as exc:
+        raise ParameterError(f"--scheduler: {exc}") from None

@@ -117,16 +117,3 @@ SchedulerOpt = Annotated[str | None, typer.Option(
 EngineOpt = Annotated[str, typer.Option(
     "--engine", help="serial, or dask (without --scheduler: a local cluster of worker "
     "processes).")]
-
-
-def check_cluster_flags(scheduler: str | None, engine: str) -> None:
-    """Refuse a malformed ``--scheduler`` or an unknown ``--engine`` before any work."""
-    from geohazard.distributed import ENGINES, check_scheduler
-    from geohazard.exceptions import ParameterError
-
-    if engine not in ENGINES:
-        raise ParameterError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
-    try:
-        check_scheduler(scheduler)
-    except ParameterError as exc:
-        raise ParameterError(f"--scheduler: {exc}") from None

@@ -118,12 +118,20 @@ def terrain(
     radius: Annotated[int, typer.Option("--radius", help="Relief radius, cells.")] = 3,
     crs: CrsOpt = None,
     json_out: JsonOpt = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address (tcp://host:8786): one task per tile on "
+        "its workers (they read the DEM at the same path); equal to the serial run.")] = None,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="serial, or dask (without --scheduler: a local cluster of worker "
+        "processes).")] = "serial",
 ) -> None:
     """Slope, aspect, curvature, relief (windowed, bounded memory) and TWI (in memory)."""
     import time
 
     import numpy as np
 
+    from geohazard.cli._common import check_cluster_flags
+    from geohazard.distributed import open_client
     from geohazard.landslide import hydrology as hyd
     from geohazard.landslide import raster as rst
     from geohazard.landslide import terrain as ter
@@ -132,12 +140,12 @@ def terrain(
     wanted = _products(products, ter.LOCAL_PRODUCTS)
     check_flag("tile", tile, "--tile")
     check_flag("radius", radius, "--radius")
+    check_cluster_flags(scheduler, engine)
     local = tuple(p for p in wanted if p != "twi")
     t0 = time.perf_counter()
-    with cli_terms(_FLAGS), remove_new_dirs(out):
+    with cli_terms(_FLAGS), remove_new_dirs(out), open_client(scheduler, engine) as client:
         twi = hyd.twi(rst.read_raster(dem, crs=crs)) if "twi" in wanted else None  # in memory
-        paths = ter.terrain_geotiff(dem, out, local, tile=tile, radius=radius, crs=crs,
-                                    progress=True) if local else {}
+        paths = _local_products(dem, out, local, tile, radius, crs, client)
         if twi is not None:
             paths["twi"] = rst.write_geotiff(twi, out / "twi.tif")
     secs = time.perf_counter() - t0
@@ -149,6 +157,20 @@ def terrain(
     console.print(kv_table("terrain", {k: (v["path"] if isinstance(v, dict) else v)
                                        for k, v in stats.items()}))
     emit_json(json_out, stats)
+
+
+def _local_products(dem: Path, out: Path, local: tuple[str, ...], tile: int, radius: int,
+                    crs: Any, client: Any) -> dict[str, Path]:
+    """The windowed local products, here or one task per tile on a cluster (equal)."""
+    from geohazard.landslide import terrain as ter
+    from geohazard.landslide.scale import terrain_on_cluster
+
+    if not local:
+        return {}
+    if client is not None:
+        return terrain_on_cluster(dem, out, client, local, tile=tile, radius=radius, crs=crs)
+    return ter.terrain_geotiff(dem, out, local, tile=tile, radius=radius, crs=crs,
+                               progress=True)
 
 
 def fault_factors(

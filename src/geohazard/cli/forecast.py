@@ -8,7 +8,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from geohazard.cli._common import JsonOpt, console, emit_json, kv_table
+from geohazard.cli._common import JsonOpt, check_cluster_flags, console, emit_json, kv_table
 from geohazard.cli._forecast_flags import (  # noqa: F401 - re-exported for other commands
     AllowExtrapolationOpt,
     ArchiveOpt,
@@ -28,7 +28,6 @@ from geohazard.cli._forecast_flags import (  # noqa: F401 - re-exported for othe
     SpatialOpt,
     TaperDaysOpt,
     apply_mc,
-    check_cluster_flags,
     check_run_flags,
     forecast_start,
     model_settings,
