@@ -9,8 +9,7 @@ Public names load on first use (``import geohazard.catalog`` imports no pandas):
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from geohazard._lazy import lazy_exports
 
 _EXPORTS = {
     "SPLITS": "core", "Catalog": "core", "CatalogMetadata": "core", "EventSequence": "core",
@@ -21,16 +20,4 @@ _EXPORTS = {
     "project_catalog": "geo",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

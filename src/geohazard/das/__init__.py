@@ -15,8 +15,7 @@ numpy)::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from geohazard._lazy import lazy_exports
 
 _EXPORTS = {
     "DASFile": "io", "scan_path": "io", "read_patch": "io", "read_geometry": "io",
@@ -30,16 +29,4 @@ _EXPORTS = {
     "AnalysisResult": "pipeline", "analyze": "pipeline",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -9,19 +9,8 @@ recover are in :mod:`geohazard.examples`.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from geohazard._lazy import lazy_exports
 
 _EXPORTS = {"DemoContext": "main", "STEPS": "main", "run_demo": "main"}
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -15,10 +15,11 @@ results :class:`Forecast`, :class:`BacktestResult`; storage :class:`ForecastArch
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import Any
+
+from geohazard._lazy import lazy_exports
 
 _EXPORTS = {
     "ETAS": "etas.model", "ETASParams": "etas.params", "MagnitudeLaw": "etas.params",
@@ -36,19 +37,7 @@ _EXPORTS = {
     "ModelSettings": "registry", "build_model": "registry",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 class _Package(types.ModuleType):

@@ -39,8 +39,7 @@ Modules:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from geohazard._lazy import lazy_exports
 
 _EXPORTS = {
     "read_raster": "raster", "write_geotiff": "raster", "align_to": "raster",
@@ -61,16 +60,4 @@ _EXPORTS = {
     "synthetic_case": "synthetic",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
