@@ -25,6 +25,7 @@ WHAT = {
     "rng": "`RNGLike` and `as_generator`: randomness is passed in, never seeded globally",
     "config": "`RunConfig`: pydantic run settings from YAML/TOML/JSON, flags override",
     "validation": "one `Range` type and number format for parameter checks",
+    "_lazy": "one helper that makes each subpackage's public names load on first use",
     "distributed": "one way to name a Dask cluster (`--scheduler`, `--engine dask`)",
     "catalog": "the immutable, validated `Catalog`, readers/writers, Mc and b-value",
     "forecast": "ETAS, RECAST, Poisson and smoothed seismicity; forecasts, evaluation, the "

@@ -265,6 +265,26 @@ class Catalog:
         """A copy of the table as a DataFrame."""
         return self._data.copy()
 
+    # -- the field's own objects (geohazard.catalog.interop) ---------------------------
+    def to_obspy(self) -> Any:
+        """The catalog as an :class:`obspy.core.event.Catalog` (write QuakeML from it)."""
+        from geohazard.catalog.interop import to_obspy
+
+        return to_obspy(self)
+
+    @classmethod
+    def from_obspy(cls, events: Any, metadata: CatalogMetadata | None = None) -> Catalog:
+        """A catalog from an :class:`obspy.core.event.Catalog` (preferred origins)."""
+        from geohazard.catalog.interop import from_obspy
+
+        return from_obspy(events, metadata)
+
+    def to_csep(self, region: Any = None) -> Any:
+        """The catalog as a pyCSEP :class:`~csep.core.catalogs.CSEPCatalog`."""
+        from geohazard.catalog.interop import to_csep
+
+        return to_csep(self, region)
+
     @property
     def is_simulated(self) -> bool:
         """True for a simulated catalog (sidecar ``"simulated": true``), not observations."""

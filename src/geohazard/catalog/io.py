@@ -45,7 +45,8 @@ _COMCAT_RENAME = {"mag": "magnitude"}
 MAGNITUDE_RANGE = (-5.0, 10.5)
 _COLUMN_RANGES = {"latitude": (-90.0, 90.0), "longitude": (-180.0, 360.0),
                   "depth": (-10.0, 1000.0)}
-WRITE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+WRITE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xml": "quakeml",
+                  ".quakeml": "quakeml", ".qml": "quakeml"}
 _FDSN_RENAME = {
     "time": "time", "latitude": "latitude", "longitude": "longitude", "depth/km": "depth",
     "magnitude": "magnitude",
@@ -379,7 +380,8 @@ def read_catalog(
     Parameters
     ----------
     path
-        Catalog file; the format is detected unless ``format`` is given.
+        Catalog file (the format is detected unless ``format`` is given), or an
+        :class:`obspy.core.event.Catalog` in memory.
     format
         One of ``csv``, ``npp``, ``comcat``, ``fdsn-text``, ``quakeml``, ``parquet``.
     sidecar
@@ -393,24 +395,17 @@ def read_catalog(
     -------
     Catalog
     """
+    from geohazard.catalog.interop import from_obspy, is_obspy_catalog
+
+    if is_obspy_catalog(path):  # an ObsPy Catalog in memory (e.g. from an FDSN client)
+        meta = read_sidecar(Path(sidecar)) if sidecar is not None else None
+        return from_obspy(path, meta)
     p = Path(path)
     if not p.exists():
         raise DataFileNotFoundError(f"{p}: catalog file not found")
     if p.is_dir():
         raise CatalogError(f"{p}: is a directory, expected a catalog file")
-    fmt = format or detect_format(p)
-    meta: CatalogMetadata | None = None
-    if fmt == "days":
-        raise CatalogError(
-            f"{p}: has 't_days' instead of UTC 'time'; read it with read_sequence()"
-        )
-    if fmt == "parquet":
-        frame, meta = _read_parquet(p)
-    elif fmt in _READERS:
-        frame = _READERS[fmt](p)
-    else:
-        raise CatalogError(f"{p}: unknown catalog format {fmt!r}; use one of "
-                           f"{sorted([*_READERS, 'parquet'])}")
+    frame, meta = _read_frame(p, format or detect_format(p))
     side = Path(sidecar) if sidecar is not None else p.with_suffix(".json")
     if side.exists():
         meta = read_sidecar(side)
@@ -427,6 +422,20 @@ def read_catalog(
                     "are taken to end at the last event (no window after it is scored)",
                     p, short[0], short[1])
     return cat
+
+
+def _read_frame(p: Path, fmt: str) -> tuple[pd.DataFrame, CatalogMetadata | None]:
+    """The raw table of a catalog file in format ``fmt`` (and Parquet's own metadata)."""
+    if fmt == "days":
+        raise CatalogError(
+            f"{p}: has 't_days' instead of UTC 'time'; read it with read_sequence()"
+        )
+    if fmt == "parquet":
+        return _read_parquet(p)
+    if fmt in _READERS:
+        return _READERS[fmt](p), None
+    raise CatalogError(f"{p}: unknown catalog format {fmt!r}; use one of "
+                       f"{sorted([*_READERS, 'parquet'])}")
 
 
 def read_sequence(path: str | Path, split: str | None = None) -> EventSequence:
@@ -460,21 +469,26 @@ def read_sequence(path: str | Path, split: str | None = None) -> EventSequence:
 
 # ----------------------------------------------------------------------------- writers
 def write_catalog(catalog: Catalog, path: str | Path, format: str | None = None) -> Path:  # noqa: A002
-    """Write a catalog as CSV (with a JSON sidecar) or Parquet, atomically.
+    """Write a catalog as CSV (with a JSON sidecar), Parquet or QuakeML, atomically.
 
     Parameters
     ----------
     catalog
         The catalog.
     path
-        Destination; ``.parquet`` selects Parquet unless ``format`` says otherwise.
+        Destination; ``.parquet`` selects Parquet and ``.xml``/``.quakeml``/``.qml``
+        QuakeML (through ObsPy) unless ``format`` says otherwise.
     format
-        ``csv`` or ``parquet``.
+        ``csv``, ``parquet`` or ``quakeml``.
     """
     p = Path(path)
     fmt = format or output_format(p)
-    if fmt not in {"csv", "parquet"}:
-        raise CatalogError(f"{p}: unknown output format {fmt!r}; use csv or parquet")
+    if fmt not in {"csv", "parquet", "quakeml"}:
+        raise CatalogError(f"{p}: unknown output format {fmt!r}; use csv, parquet or quakeml")
+    if fmt == "quakeml":
+        from geohazard.catalog.interop import write_quakeml
+
+        return write_quakeml(catalog, p)
     df = catalog.to_pandas()
     meta = catalog.metadata.to_dict()
     if "events" in meta:  # a count copied from the source sidecar must describe this file
@@ -498,7 +512,7 @@ def write_catalog(catalog: Catalog, path: str | Path, format: str | None = None)
 
 
 def output_format(path: str | Path) -> str:
-    """``csv`` or ``parquet`` from an output file's extension; anything else is refused."""
+    """``csv``, ``parquet`` or ``quakeml`` from an output file's extension; else refused."""
     p = Path(path)
     fmt = WRITE_SUFFIXES.get(p.suffix.lower())
     if fmt is None:

@@ -60,9 +60,10 @@ def plot(
 @app.command()
 def convert(
     path: PathArg,
-    out: Annotated[Path, typer.Argument(help="Output .csv (with .json sidecar) or .parquet.")],
+    out: Annotated[Path, typer.Argument(help="Output .csv (with .json sidecar), .parquet, "
+                                         "or QuakeML (.xml, .quakeml, .qml).")],
 ) -> None:
-    """Convert any readable catalog into the project's CSV or Parquet."""
+    """Convert any readable catalog into the project's CSV, Parquet or QuakeML."""
     from geohazard.catalog import read_catalog, write_catalog
     from geohazard.catalog.checks import check_output
     from geohazard.catalog.io import output_format
