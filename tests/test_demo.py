@@ -43,6 +43,28 @@ def test_demo_runs_every_system_and_renders(demo_out):
     assert render(out / "forecast" / "record.html") == {"total": 3, "rendered": 3}
 
 
+def test_demo_shows_the_landslide_chain(demo_out):
+    """Issue 15 on the demo's terrain: amplification, amplified Newmark, modes, decay."""
+    chain = json.loads((demo_out / "summary.json").read_text())["landslide"]["chain"]
+    causes, modes, evo = chain["causes"], chain["modes"], chain["evolution"]
+    assert causes["crest_amplification"] > 1.0 > causes["valley_amplification"]
+    assert 180.0 <= causes["vs30_min"] <= causes["vs30_mean"] <= causes["vs30_max"] <= 760.0
+    assert causes["pga_amplified_max_g"] > causes["pga_median_g"] > 0
+    assert causes["share_dn_over_5cm_amplified"] >= causes["share_dn_over_5cm"]
+    assert modes["counts"] == modes["true_counts"] == {"fall": 2, "slide": 2,
+                                                       "avalanche": 2, "deformation": 2}
+    assert modes["correct"] == modes["n_landslides"] == 8
+    assert evo["decay_time_years"] == pytest.approx(evo["true_decay_time_years"], rel=0.10)
+    assert evo["recovery_time_years"] == pytest.approx(evo["true_recovery_time_years"],
+                                                       rel=0.10)
+    assert evo["decay_time_std_years"] > 0 and evo["best_model"] == "exponential"
+    html = (demo_out / "report.html").read_text()
+    for heading in ("Causes: site and topographic amplification",
+                    "Modes: fall, slide, avalanche, deformation",
+                    "Long-term evolution of landslide activity"):
+        assert heading in html
+
+
 def test_demo_gives_the_golden_figures(demo_out):
     """Seed 0 gives the figures stored before the redesign (RECAST's budgeted part aside)."""
     summary = json.loads((demo_out / "summary.json").read_text())

@@ -3,7 +3,8 @@
 :func:`run_demo` runs the steps of :data:`STEPS` (catalog, ETAS, RECAST, forecast, DAS,
 landslide) and writes ``summary.json`` and ``report.html``. One module per system holds its
 step (:mod:`~geohazard.demo.etas`, :mod:`~geohazard.demo.recast`,
-:mod:`~geohazard.demo.das`, :mod:`~geohazard.demo.landslide`); the synthetic truths they
+:mod:`~geohazard.demo.das`, :mod:`~geohazard.demo.landslide` and
+:mod:`~geohazard.demo.landslide_causes`, issue 15's chain); the synthetic truths they
 recover are in :mod:`geohazard.examples`.
 """
 

@@ -158,12 +158,18 @@ def step_das(ctx: DemoContext) -> dict[str, Any]:
 
 
 def step_landslide(ctx: DemoContext) -> dict[str, Any]:
-    """Synthetic terrain, fault and landslides; susceptibility fitted and mapped."""
+    """Synthetic landslides and susceptibility, then issue 15's chain on the same terrain.
+
+    The chain (amplification, amplified scenario shaking and Newmark, modes of synthetic
+    landslides, post-seismic decay) is stored under ``chain``.
+    """
     from geohazard.demo.landslide import run_demo as landslide_demo
+    from geohazard.demo.landslide_causes import run_chain
 
     res = landslide_demo(ctx.out_dir / "landslide", ctx.seed)
     ctx.report.heading("Earthquake-induced landslides")
     ctx.report.key_values(_flat("", res))
+    res["chain"] = run_chain(ctx.out_dir / "landslide", ctx.seed, ctx.report)
     return res
 
 
