@@ -38,6 +38,30 @@ They are flagged ``verified=False``; pass another :class:`FscRelation` to use pu
 values. The tests check the implementation against this stated relation exactly, on a
 Gaussian ridge whose smoothed curvature is known in closed form.
 
+Verification attempt (2026-12-04, second session): the published definition was looked for
+and **not found**; the flag stays ``verified=False``. Searched: the stored web pages for
+"Maufroy frequency-scaled curvature topographic amplification FSC", "Maufroy
+Cruz-Atienza Cotton Gaffet 2015 BSSA curvature topographic amplification relation", "FSC
+curvature smoothed over characteristic length wavelength Vs/f amplification linear
+correlation", "frequency-scaled curvature (FSC) proxy correlation topographic amplification
+spectral element simulations" and "Maufroy et al. (2015) FSC smoothing topography
+wavelength curvature amplification factor regression"; the documentation corpus for
+"frequency-scaled curvature topographic site effect proxy" and "curvature multiplied by
+wavelength dimensionless topographic amplification ground motion variability"; the code
+corpus for "frequency scaled curvature FSC Maufroy topographic amplification" and "FSC
+topography smoothing Vs/f curvature amplification seismic site effect"; the issue corpus
+for "Maufroy 2015 frequency scaled curvature"; exact-string search of public repositories
+for "Maufroy" (hits: unrelated people of that name only), "frequency-scaled curvature" (no
+hit), "scaled curvature" and "topographic amplification" (no FSC implementation); and
+repository names containing "topographic" (none on seismic topographic effects). Pages
+that cite or use curvature proxies were reached only at their openings, with no FSC
+formula or coefficients in them: Rai, Rodriguez-Marek & Chiou (2017, Earthquake Spectra,
+smoothed curvature and relative elevation), Khan et al. (2020, NHESS 20:399-411, Kashmir
+2005 topographic amplification) and a 2023 Frontiers in Earth Science study of 3-D
+topographic site effects in Menyuan (doi:10.3389/feart.2022.996389). Not found, then: the
+paper's smoothing operator and its width in terms of ``Vs/f``, its curvature definition
+and units, and the coefficients of its FSC-amplification relation.
+
 Everything runs window by window (:func:`amplification_geotiff`) with the machinery of
 :mod:`geohazard.landslide.terrain`: a tile plus a halo of ``4 sigma`` is read, smoothed and
 differentiated, so memory is bounded whatever the DEM's size.
