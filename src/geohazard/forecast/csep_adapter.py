@@ -124,6 +124,42 @@ def csep_catalog_tests(
     return out
 
 
+def to_csep_forecast(forecast: Forecast, region: SpatialRegion | None = None,
+                     mag_edges: np.ndarray | None = None) -> Any:
+    """The forecast as a pyCSEP :class:`~csep.core.forecasts.CatalogForecast`.
+
+    One pyCSEP catalog per simulated continuation. With ``region`` (a located forecast) the
+    continuations keep their epicentres and events outside the region are removed the pyCSEP
+    way; without it the forecast is temporal and pyCSEP sees one cell. pyCSEP's own
+    evaluations and plots then take it directly (``catalog_evaluations.number_test``,
+    ``csep.utils.plots.plot_number_test``).
+
+    Parameters
+    ----------
+    forecast
+        A simulation forecast (its ``origin`` anchors the times).
+    region
+        The grid of a located forecast; None for a temporal one.
+    mag_edges
+        Left edges of the magnitude bins of a temporal forecast (default: 0.1 bins from
+        the forecast's Mc, else from the smallest simulated magnitude, to 9).
+    """
+    if region is not None:
+        return _csep_forecast(forecast, spatial_forecast_catalogs(forecast, region),
+                              region.to_csep())
+    if mag_edges is None:
+        lo = forecast.mag_completeness
+        if lo is None:
+            mags = forecast.continuations.magnitudes
+            lo = float(np.floor(mags.min() * 10) / 10) if mags.size else 0.0
+        mag_edges = np.round(np.arange(lo, 9.0 + 1e-9, 0.1), 2)
+    grid = _region(np.asarray(mag_edges, dtype=np.float64))
+    origin = _origin(forecast)
+    cont = forecast.continuations
+    catalogs = [_csep_catalog(*cont.sample(i), origin, grid, i) for i in range(cont.n_samples)]
+    return _csep_forecast(forecast, catalogs, grid)
+
+
 # ----------------------------------------------------------------------------- spatial
 @dataclass(frozen=True)
 class SpatialRegion:

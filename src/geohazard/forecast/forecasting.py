@@ -127,6 +127,16 @@ class Forecast:
         edges, counts = self.daily_counts(bin_days)
         return edges, counts.mean(axis=0) / np.diff(edges)
 
+    def to_csep(self, region: Any = None, mag_edges: np.ndarray | None = None) -> Any:
+        """The forecast as a pyCSEP ``CatalogForecast`` (one catalog per continuation).
+
+        ``region`` (a :class:`~geohazard.forecast.csep_adapter.SpatialRegion`) for a located
+        forecast; see :func:`geohazard.forecast.csep_adapter.to_csep_forecast`.
+        """
+        from geohazard.forecast.csep_adapter import to_csep_forecast
+
+        return to_csep_forecast(self, region, mag_edges)
+
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary (what the archive stores and the CLI prints)."""
         start, end = self.window_utc()
