@@ -35,3 +35,25 @@ def test_forecast_to_csep_goes_through_pycsep_number_test_and_its_plot():
     assert low == np.mean(fc.counts >= len(observed)) and high == below  # pyCSEP's quantiles
     ax = plots.plot_number_test(result, show=False)
     assert ax is not None
+
+
+def test_catalog_evaluations_are_pycsep_results_and_the_dict_view_matches():
+    from csep.models import EvaluationResult
+    from csep.utils import plots
+
+    from geohazard.forecast.csep_adapter import csep_catalog_evaluations, csep_catalog_tests
+
+    cat = synthetic_catalog(years=5, rng=3)
+    history = cat.to_sequence(t_end=cat.metadata.test_start)
+    fc = issue_forecast(PoissonGR().fit(history), history, 14.0, 300, name="poisson", rng=2)
+    days = cat.days()
+    inside = (days > fc.t_start) & (days <= fc.t_end)
+    edges = np.round(np.arange(cat.metadata.mag_completeness, 9.0, 0.1), 2)
+    args = (fc, days[inside], cat.magnitudes[inside], edges)
+    results = csep_catalog_evaluations(*args)
+    assert set(results) == {"n_test", "m_test"}
+    assert all(isinstance(r, EvaluationResult) for r in results.values())
+    assert plots.plot_number_test(results["n_test"], show=False) is not None
+    view = csep_catalog_tests(*args)
+    assert view["n_test"]["observed_statistic"] == results["n_test"].observed_statistic
+    assert view["n_test"]["quantile"] == list(results["n_test"].quantile)

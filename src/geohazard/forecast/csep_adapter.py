@@ -83,13 +83,13 @@ def _result_dict(res: Any) -> dict[str, Any]:
             "status": str(res.status)}
 
 
-def csep_catalog_tests(
+def csep_catalog_evaluations(
     forecast: Forecast,
     observed_times: np.ndarray,
     observed_mags: np.ndarray,
     mag_edges: np.ndarray,
-) -> dict[str, dict[str, Any]]:
-    """Run pyCSEP's catalog-based N- and M-tests on a temporal forecast (one cell).
+) -> dict[str, Any]:
+    """Run pyCSEP's catalog-based N- and M-tests of a temporal forecast; pyCSEP objects.
 
     Parameters
     ----------
@@ -103,20 +103,37 @@ def csep_catalog_tests(
     Returns
     -------
     dict
-        ``{"n_test": {...}, "m_test": {...}}`` with pyCSEP's quantiles and statistics.
+        ``{"n_test": EvaluationResult, "m_test": EvaluationResult}``: pyCSEP's own result
+        objects, which its plot functions take (``csep.utils.plots.plot_number_test``).
+        :func:`csep_catalog_tests` gives the same as plain dicts for JSON.
     """
     from csep.core import catalog_evaluations
 
-    origin = _origin(forecast)
     region = _region(mag_edges)
-    cont = forecast.continuations
-    catalogs = [_csep_catalog(*cont.sample(i), origin, region, i) for i in range(cont.n_samples)]
-    observed = _csep_catalog(observed_times, observed_mags, origin, region, -1)
-    fc = _csep_forecast(forecast, catalogs, region)
+    fc = to_csep_forecast(forecast, mag_edges=mag_edges)
+    observed = _csep_catalog(observed_times, observed_mags, _origin(forecast), region, -1)
+    return {"n_test": catalog_evaluations.number_test(fc, observed),
+            "m_test": catalog_evaluations.magnitude_test(fc, observed)}
+
+
+def csep_catalog_tests(
+    forecast: Forecast,
+    observed_times: np.ndarray,
+    observed_mags: np.ndarray,
+    mag_edges: np.ndarray,
+) -> dict[str, dict[str, Any]]:
+    """Run pyCSEP's catalog-based N- and M-tests on a temporal forecast (one cell).
+
+    The dict view of :func:`csep_catalog_evaluations` (same arguments).
+
+    Returns
+    -------
+    dict
+        ``{"n_test": {...}, "m_test": {...}}`` with pyCSEP's quantiles and statistics.
+    """
+    results = csep_catalog_evaluations(forecast, observed_times, observed_mags, mag_edges)
     out = {}
-    for key, fn in (("n_test", catalog_evaluations.number_test),
-                    ("m_test", catalog_evaluations.magnitude_test)):
-        res = fn(fc, observed)
+    for key, res in results.items():
         q = res.quantile
         out[key] = {"quantile": [float(v) for v in q] if isinstance(q, tuple) else float(q),
                     "observed_statistic": float(res.observed_statistic),
