@@ -142,3 +142,25 @@ def test_interrupt_exits_non_zero_with_resume_hint(tmp_path, catalogs_dir, signu
     assert "interrupted; rerun to resume" in stderr
     assert "Traceback" not in stdout + stderr
     assert list(tmp_path.iterdir()) == []  # no half-written --json
+
+
+def test_an_interrupt_swallowed_by_a_c_callback_prints_no_traceback(capsys, monkeypatch):
+    """SIGINT inside a callback from compiled code (llvmlite) is 'unraisable': stay quiet."""
+    import types
+
+    from geohazard.cli import _signals
+
+    seen = []
+    monkeypatch.setattr(_signals, "_previous_hook", seen.append)
+    info = types.SimpleNamespace(exc_type=KeyboardInterrupt, exc_value=KeyboardInterrupt(),
+                                 exc_traceback=None, err_msg=None, object=None)
+    monkeypatch.setattr(_signals, "received", signal.SIGINT)
+    _signals._unraisable(info)
+    assert seen == []  # ours: silenced (the exit code still says 130)
+    monkeypatch.setattr(_signals, "received", None)
+    _signals._unraisable(info)
+    other = types.SimpleNamespace(exc_type=ValueError, exc_value=ValueError(), exc_traceback=None,
+                                  err_msg=None, object=None)
+    monkeypatch.setattr(_signals, "received", signal.SIGINT)
+    _signals._unraisable(other)
+    assert seen == [info, other]  # anything else goes to the usual hook
