@@ -20,6 +20,12 @@ JsonOpt = Annotated[
 ]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (reproducible runs).")]
 OutDirOpt = Annotated[Path, typer.Option("--out", help="Output directory.")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="Dask scheduler address (tcp://host:8786): the work runs as tasks on "
+    "its workers, which read the inputs at the same paths; results equal a serial run.")]
+EngineOpt = Annotated[str, typer.Option(
+    "--engine", help="serial, or dask (without --scheduler: a local cluster of worker "
+    "processes).")]
 
 
 def emit_json(path: Path | None, data: dict[str, Any]) -> None:

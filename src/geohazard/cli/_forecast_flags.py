@@ -110,10 +110,3 @@ def model_settings(config: Path | None, taper_days: float | None, param_draws: i
     if param_draws is not None and param_draws < 0:
         raise InputError(f"--param-draws must be >= 0, got {param_draws}")
     return ModelSettings.load(config, etas_taper_days=taper_days, etas_param_draws=param_draws)
-
-SchedulerOpt = Annotated[str | None, typer.Option(
-    "--scheduler", help="Dask scheduler address (tcp://host:8786): windows run as tasks on "
-    "its workers; results equal a serial run.")]
-EngineOpt = Annotated[str, typer.Option(
-    "--engine", help="serial, or dask (without --scheduler: a local cluster of worker "
-    "processes).")]

@@ -12,7 +12,16 @@ from typing import Annotated, Any
 
 import typer
 
-from geohazard.cli._common import JsonOpt, SeedOpt, console, emit_json, err_console, kv_table
+from geohazard.cli._common import (
+    EngineOpt,
+    JsonOpt,
+    SchedulerOpt,
+    SeedOpt,
+    console,
+    emit_json,
+    err_console,
+    kv_table,
+)
 from geohazard.cli._landslide_hazard import check_choice, check_flag, cli_terms
 from geohazard.exceptions import InputError, ParameterError
 
@@ -118,12 +127,8 @@ def terrain(
     radius: Annotated[int, typer.Option("--radius", help="Relief radius, cells.")] = 3,
     crs: CrsOpt = None,
     json_out: JsonOpt = None,
-    scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="Dask scheduler address (tcp://host:8786): one task per tile on "
-        "its workers (they read the DEM at the same path); equal to the serial run.")] = None,
-    engine: Annotated[str, typer.Option(
-        "--engine", help="serial, or dask (without --scheduler: a local cluster of worker "
-        "processes).")] = "serial",
+    scheduler: SchedulerOpt = None,
+    engine: EngineOpt = "serial",
 ) -> None:
     """Slope, aspect, curvature, relief (windowed, bounded memory) and TWI (in memory)."""
     import time

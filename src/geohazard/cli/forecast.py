@@ -8,7 +8,15 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from geohazard.cli._common import JsonOpt, check_cluster_flags, console, emit_json, kv_table
+from geohazard.cli._common import (
+    EngineOpt,
+    JsonOpt,
+    SchedulerOpt,
+    check_cluster_flags,
+    console,
+    emit_json,
+    kv_table,
+)
 from geohazard.cli._forecast_flags import (  # noqa: F401 - re-exported for other commands
     AllowExtrapolationOpt,
     ArchiveOpt,
@@ -16,14 +24,12 @@ from geohazard.cli._forecast_flags import (  # noqa: F401 - re-exported for othe
     CheckpointOpt,
     DaysOpt,
     DhOpt,
-    EngineOpt,
     McOpt,
     MetaOpt,
     ModelConfigOpt,
     ModelOpt,
     ParamDrawsOpt,
     ReportOpt,
-    SchedulerOpt,
     SeedOpt,
     SpatialOpt,
     TaperDaysOpt,
