@@ -18,14 +18,21 @@ import contextlib
 import datetime as dt
 import io
 import logging
-from dataclasses import dataclass, field
+import os
+import uuid
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from geohazard.exceptions import InputError, ParameterError
+from geohazard.exceptions import InputError, OutputError, ParameterError
 from geohazard.forecast.forecasting import Forecast
+from geohazard.forecast.region import SpatialRegion  # re-exported: old imports keep working
+
+__all__ = ["SPATIAL_TESTS", "SpatialRegion", "csep_catalog_evaluations", "csep_catalog_tests",
+           "csep_forecast_filename", "csep_spatial_evaluations", "csep_spatial_tests",
+           "result_dict", "spatial_forecast_catalogs", "to_csep_forecast", "write_csep_forecast"]
 
 log = logging.getLogger(__name__)
 _MAG_TOL = 1e-9
@@ -40,7 +47,8 @@ def _region(mag_edges: np.ndarray) -> Any:
 
 def _csep_catalog(times_days: np.ndarray, mags: np.ndarray, origin: pd.Timestamp,
                   region: Any, catalog_id: int, lon: np.ndarray | float = 0.5,
-                  lat: np.ndarray | float = 0.5) -> Any:
+                  lat: np.ndarray | float = 0.5, depth: np.ndarray | float = 0.0) -> Any:
+    """One pyCSEP catalog; temporal forecasts put every event at the one cell's centre."""
     from csep.core.catalogs import CSEPCatalog
 
     n = len(times_days)
@@ -48,7 +56,7 @@ def _csep_catalog(times_days: np.ndarray, mags: np.ndarray, origin: pd.Timestamp
     ev["id"] = np.char.add(f"{catalog_id}-".encode(), np.arange(n).astype("S20"))
     epoch_ms = origin.value // 1_000_000
     ev["origin_time"] = epoch_ms + np.round(np.asarray(times_days) * 86_400_000).astype(np.int64)
-    ev["latitude"], ev["longitude"], ev["depth"] = lat, lon, 0.0
+    ev["latitude"], ev["longitude"], ev["depth"] = lat, lon, depth
     ev["magnitude"] = mags
     return CSEPCatalog(data=ev, catalog_id=catalog_id, region=region, compute_stats=False)
 
@@ -68,7 +76,7 @@ def _origin(forecast: Forecast) -> pd.Timestamp:
     return forecast.origin if forecast.origin is not None else pd.Timestamp(0, tz="UTC")
 
 
-def _result_dict(res: Any) -> dict[str, Any]:
+def result_dict(res: Any) -> dict[str, Any]:
     """Convert a pyCSEP evaluation result to a plain dict (NaN where pyCSEP gives None or -1)."""
     if res is None:  # pseudolikelihood_test returns None when nothing can be scored
         return {"quantile": [float("nan"), float("nan")], "observed_statistic": float("nan"),
@@ -178,107 +186,6 @@ def to_csep_forecast(forecast: Forecast, region: SpatialRegion | None = None,
 
 
 # ----------------------------------------------------------------------------- spatial
-@dataclass(frozen=True)
-class SpatialRegion:
-    """A regular longitude/latitude grid with magnitude bins (a pyCSEP ``CartesianGrid2D``).
-
-    Cells are ``dh`` degrees square with origins (lower-left corners) at
-    ``lon_min + i dh``, ``lat_min + j dh``; a point belongs to the cell whose origin is
-    the largest one not above it (pyCSEP's binning, including its float tolerance).
-
-    Attributes
-    ----------
-    lon_min, lon_max, lat_min, lat_max
-        Box in degrees; the grid covers ``ceil((max - min) / dh)`` cells along each axis.
-    dh
-        Cell size in degrees.
-    mag_edges
-        Left edges of the magnitude bins (the last bin is open-ended).
-    """
-
-    lon_min: float
-    lon_max: float
-    lat_min: float
-    lat_max: float
-    dh: float = 0.05
-    mag_edges: tuple[float, ...] = (1.0,)
-    _csep: Any = field(default=None, init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if not (self.lon_max > self.lon_min and self.lat_max > self.lat_min):
-            raise ParameterError(f"region: need lon_min < lon_max and lat_min < lat_max, got "
-                                 f"lon {self.lon_min}..{self.lon_max}, "
-                                 f"lat {self.lat_min}..{self.lat_max}")
-        if not self.dh > 0:
-            raise ParameterError(f"region: dh must be > 0 degrees, got {self.dh}")
-        edges = tuple(float(m) for m in self.mag_edges)
-        if not edges or np.any(np.diff(edges) <= 0):
-            raise ParameterError("region: mag_edges must be a non-empty increasing sequence")
-        object.__setattr__(self, "mag_edges", edges)
-        from csep.core import regions
-
-        lon, lat = self.cell_origins()
-        origins = np.column_stack([np.repeat(lon, lat.size), np.tile(lat, lon.size)])
-        grid = regions.CartesianGrid2D.from_origins(
-            origins, dh=float(self.dh), magnitudes=np.asarray(edges), name="geohazard-box")
-        object.__setattr__(self, "_csep", grid)
-
-    @classmethod
-    def around(cls, lon: np.ndarray, lat: np.ndarray, dh: float = 0.05,
-               mag_edges: tuple[float, ...] = (1.0,)) -> SpatialRegion:
-        """The smallest ``dh``-aligned box containing every ``(lon, lat)``."""
-        lon, lat = np.asarray(lon, np.float64), np.asarray(lat, np.float64)
-        if lon.size == 0 or not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
-            raise InputError("region: need finite event locations to build a region around")
-        lo = np.floor(np.array([lon.min(), lat.min()]) / dh + 1e-9) * dh
-        hi = (np.floor(np.array([lon.max(), lat.max()]) / dh + 1e-9) + 1) * dh
-        return cls(float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]), dh, mag_edges)
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        """``(ny, nx)`` number of cells along latitude and longitude."""
-        return (int(np.ceil((self.lat_max - self.lat_min) / self.dh - 1e-6)),
-                int(np.ceil((self.lon_max - self.lon_min) / self.dh - 1e-6)))
-
-    @property
-    def n_cells(self) -> int:
-        """Number of spatial cells."""
-        ny, nx = self.shape
-        return ny * nx
-
-    def cell_origins(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(nx,)`` longitudes and ``(ny,)`` latitudes of the cells' lower-left corners."""
-        ny, nx = self.shape
-        return (np.round(self.lon_min + self.dh * np.arange(nx), 10),
-                np.round(self.lat_min + self.dh * np.arange(ny), 10))
-
-    def to_csep(self) -> Any:
-        """The pyCSEP ``CartesianGrid2D`` (with ``magnitudes``)."""
-        return self._csep
-
-    def cell_index(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """(n,) pyCSEP cell index of each point, -1 for points outside the region."""
-        lon = np.atleast_1d(np.asarray(lon, np.float64))
-        lat = np.atleast_1d(np.asarray(lat, np.float64))
-        out = np.full(lon.shape, -1, dtype=np.int64)
-        if lon.size == 0:
-            return out
-        inside = ~self._csep.get_masked(lon, lat)
-        if np.any(inside):
-            out[inside] = self._csep.get_index_of(lon[inside], lat[inside])
-        return out
-
-    def to_grid(self, values: np.ndarray) -> np.ndarray:
-        """(n_cells,) per-cell values -> (ny, nx) array, row 0 at ``lat_min``."""
-        return np.asarray(self._csep.get_cartesian(np.asarray(values, np.float64)))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready description."""
-        return {"lon_min": self.lon_min, "lon_max": self.lon_max, "lat_min": self.lat_min,
-                "lat_max": self.lat_max, "dh": self.dh, "mag_edges": list(self.mag_edges),
-                "n_cells": self.n_cells}
-
-
 def _located_catalog(times: np.ndarray, mags: np.ndarray, lon: np.ndarray, lat: np.ndarray,
                      origin: pd.Timestamp, region: SpatialRegion, catalog_id: int) -> Any:
     """A pyCSEP catalog on ``region``: below-first-bin magnitudes dropped, then filter_spatial."""
@@ -307,7 +214,43 @@ def spatial_forecast_catalogs(forecast: Forecast, region: SpatialRegion) -> list
 SPATIAL_TESTS = ("n_test", "m_test", "s_test", "pl_test")
 
 
-def csep_spatial_tests(
+def _check_observed(tests: tuple[str, ...], *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Known test names and equal-length float observations, or a clear error."""
+    bad = [t for t in tests if t not in SPATIAL_TESTS]
+    if bad:
+        raise ParameterError(f"spatial tests: unknown test(s) {bad}; use {SPATIAL_TESTS}")
+    out = tuple(np.asarray(a, np.float64) for a in arrays)
+    if len({a.shape for a in out}) != 1:
+        raise InputError("spatial tests: observed times, magnitudes, longitudes and latitudes "
+                         "must have the same length")
+    return out
+
+
+def _run_quietly(fn: Any, key: str, *args: Any) -> Any:
+    """Call a pyCSEP test, sending what it prints (its warnings) to the debug log."""
+    chatter = io.StringIO()
+    with contextlib.redirect_stdout(chatter):
+        res = fn(*args)
+    if chatter.getvalue().strip():
+        log.debug("pyCSEP %s: %s", key, chatter.getvalue().strip())
+    return res
+
+
+def _spatial_run(forecast: Forecast, observed: tuple[np.ndarray, ...], region: SpatialRegion,
+                 tests: tuple[str, ...]) -> tuple[dict[str, Any], Any, list[Any]]:
+    """The pyCSEP result per test, the observed pyCSEP catalog and the simulated ones."""
+    from csep.core import catalog_evaluations as ce
+
+    t, m, lon, lat = _check_observed(tests, *observed)
+    catalogs = spatial_forecast_catalogs(forecast, region)
+    obs = _located_catalog(t, m, lon, lat, _origin(forecast), region, -1)
+    fc = _csep_forecast(forecast, catalogs, region.to_csep())
+    fns = {"n_test": ce.number_test, "m_test": ce.magnitude_test, "s_test": ce.spatial_test,
+           "pl_test": ce.pseudolikelihood_test}
+    return {key: _run_quietly(fns[key], key, fc, obs) for key in tests}, obs, catalogs
+
+
+def csep_spatial_evaluations(
     forecast: Forecast,
     observed_times: np.ndarray,
     observed_mags: np.ndarray,
@@ -316,7 +259,7 @@ def csep_spatial_tests(
     region: SpatialRegion,
     tests: tuple[str, ...] = SPATIAL_TESTS,
 ) -> dict[str, Any]:
-    """Run pyCSEP's catalog-based tests of a spatial forecast on ``region``.
+    """Run pyCSEP's catalog-based tests of a located forecast; pyCSEP's own result objects.
 
     Parameters
     ----------
@@ -333,32 +276,117 @@ def csep_spatial_tests(
     Returns
     -------
     dict
+        Test name -> pyCSEP ``EvaluationResult``, which pyCSEP's plots take
+        (``csep.utils.plots.plot_number_test``, ``plot_magnitude_test``,
+        ``plot_spatial_test``, ``plot_likelihood_test``). pyCSEP gives None for the
+        pseudo-likelihood test when no observed event can be scored; so does this.
+        :func:`csep_spatial_tests` is the same as plain dicts for JSON.
+    """
+    observed = (observed_times, observed_mags, observed_lon, observed_lat)
+    return _spatial_run(forecast, observed, region, tuple(tests))[0]
+
+
+def csep_spatial_tests(
+    forecast: Forecast,
+    observed_times: np.ndarray,
+    observed_mags: np.ndarray,
+    observed_lon: np.ndarray,
+    observed_lat: np.ndarray,
+    region: SpatialRegion,
+    tests: tuple[str, ...] = SPATIAL_TESTS,
+) -> dict[str, Any]:
+    """The dict view of :func:`csep_spatial_evaluations` (same arguments), for JSON.
+
+    Returns
+    -------
+    dict
         One entry per test, ``{"quantile": [delta1, delta2], "observed_statistic",
         "status"}`` as pyCSEP computes them (NaN quantiles when not valid), plus
         ``n_observed`` (in the region) and ``n_simulated_mean`` (mean events in the region
         per simulated catalog).
     """
-    from csep.core import catalog_evaluations as ce
-
-    bad = [t for t in tests if t not in SPATIAL_TESTS]
-    if bad:
-        raise ParameterError(f"spatial tests: unknown test(s) {bad}; use {SPATIAL_TESTS}")
-    t, m, lon, lat = (np.asarray(a, np.float64) for a in
-                      (observed_times, observed_mags, observed_lon, observed_lat))
-    if not t.shape == m.shape == lon.shape == lat.shape:
-        raise InputError("spatial tests: observed times, magnitudes, longitudes and latitudes "
-                         "must have the same length")
-    catalogs = spatial_forecast_catalogs(forecast, region)
-    observed = _located_catalog(t, m, lon, lat, _origin(forecast), region, -1)
-    fc = _csep_forecast(forecast, catalogs, region.to_csep())
-    fns = {"n_test": ce.number_test, "m_test": ce.magnitude_test, "s_test": ce.spatial_test,
-           "pl_test": ce.pseudolikelihood_test}
-    out: dict[str, Any] = {"n_observed": int(observed.event_count),
+    observed = (observed_times, observed_mags, observed_lon, observed_lat)
+    results, obs, catalogs = _spatial_run(forecast, observed, region, tuple(tests))
+    out: dict[str, Any] = {"n_observed": int(obs.event_count),
                            "n_simulated_mean": float(np.mean([c.event_count for c in catalogs]))}
-    for key in tests:
-        chatter = io.StringIO()
-        with contextlib.redirect_stdout(chatter):  # pyCSEP prints its warnings
-            out[key] = _result_dict(fns[key](fc, observed))
-        if chatter.getvalue().strip():
-            log.debug("pyCSEP %s: %s", key, chatter.getvalue().strip())
+    out.update({key: result_dict(res) for key, res in results.items()})
     return out
+
+
+# ----------------------------------------------------------------------------- files
+def csep_forecast_filename(forecast: Forecast) -> str:
+    """The pyCSEP native file name ``{model}_{start as %Y-%m-%dT%H-%M-%S-%f}.csv``.
+
+    ``csep.load_catalog_forecast`` reads the forecast's name and start time from it.
+    """
+    name = forecast.model.replace("_", "-").replace("/", "-") or "forecast"
+    start, _ = forecast.window_utc()
+    if start is None:
+        return f"{name}.csv"
+    return f"{name}_{start.strftime('%Y-%m-%dT%H-%M-%S-%f')}.csv"
+
+
+def _write_catalogs(catalogs: list[Any], path: Path) -> None:
+    """Write with pyCSEP's ascii writer, catalog by catalog (an empty one: its id only)."""
+    import csv
+
+    for i, cat in enumerate(catalogs):
+        if cat.event_count:
+            cat.write_ascii(str(path), write_header=i == 0, append=i > 0)
+            continue
+        with open(path, "a" if i else "w", newline="") as out:
+            writer = csv.writer(out)
+            if i == 0:
+                writer.writerow(["lon", "lat", "mag", "time_string", "depth", "catalog_id",
+                                 "event_id"])
+            writer.writerow(["", "", "", "", "", cat.catalog_id, ""])
+
+
+def write_csep_forecast(forecast: Forecast, path: str | Path) -> Path:
+    """Write the forecast in pyCSEP's catalog-forecast CSV format (what floatCSEP reads).
+
+    Every simulated continuation is written whole, one pyCSEP catalog each (``catalog_id``
+    0 to N - 1), by pyCSEP's own ``CSEPCatalog.write_ascii``: ``lon, lat, mag,
+    time_string, depth, catalog_id, event_id``. A continuation without events is one line
+    holding only its ``catalog_id``, which pyCSEP's reader turns back into an empty
+    catalog, so ``csep.load_catalog_forecast(path)`` gives back all N. Located forecasts
+    keep their epicentres (and depths where simulated); temporal ones put every event at
+    ``(0.5, 0.5)``, the centre of the one cell :func:`to_csep_forecast` uses. The file is
+    written to a temporary name and renamed, so a failed write leaves nothing.
+
+    Parameters
+    ----------
+    forecast
+        A simulation forecast.
+    path
+        The file to write, or an existing folder: the file is then named by
+        :func:`csep_forecast_filename`.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    target = Path(path)
+    if target.is_dir():
+        target = target / csep_forecast_filename(forecast)
+    cont, origin = forecast.continuations, _origin(forecast)
+    catalogs = []
+    for i in range(cont.n_samples):
+        f = cont.sample_features(i)
+        where = {k: f[k] for k in ("longitude", "latitude", "depth") if k in f}
+        catalogs.append(_csep_catalog(*cont.sample(i), origin, None, i,
+                                      lon=where.get("longitude", 0.5),
+                                      lat=where.get("latitude", 0.5),
+                                      depth=where.get("depth", 0.0)))
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        _write_catalogs(catalogs, tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write the pyCSEP forecast ({exc.strerror or exc})"
+                          ) from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+    return target

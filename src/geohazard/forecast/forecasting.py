@@ -130,12 +130,24 @@ class Forecast:
     def to_csep(self, region: Any = None, mag_edges: np.ndarray | None = None) -> Any:
         """The forecast as a pyCSEP ``CatalogForecast`` (one catalog per continuation).
 
-        ``region`` (a :class:`~geohazard.forecast.csep_adapter.SpatialRegion`) for a located
+        ``region`` (a :class:`~geohazard.forecast.region.SpatialRegion`) for a located
         forecast; see :func:`geohazard.forecast.csep_adapter.to_csep_forecast`.
         """
         from geohazard.forecast.csep_adapter import to_csep_forecast
 
         return to_csep_forecast(self, region, mag_edges)
+
+    def write_csep(self, path: Any) -> Any:
+        """Write the forecast in pyCSEP's catalog-forecast CSV format (floatCSEP reads it).
+
+        ``path`` is a file, or an existing folder (the file is then named
+        ``{model}_{start}.csv``, pyCSEP's native name); returns the path written.
+        ``csep.load_catalog_forecast`` reads it back, one catalog per continuation; see
+        :func:`geohazard.forecast.csep_adapter.write_csep_forecast`.
+        """
+        from geohazard.forecast.csep_adapter import write_csep_forecast
+
+        return write_csep_forecast(self, path)
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary (what the archive stores and the CLI prints)."""

@@ -34,8 +34,9 @@ import numpy as np
 from geohazard.catalog.core import window_mask
 from geohazard.exceptions import InputError
 from geohazard.forecast.base import Continuations
-from geohazard.forecast.csep_adapter import SpatialRegion, csep_spatial_tests
+from geohazard.forecast.csep_adapter import csep_spatial_tests
 from geohazard.forecast.forecasting import Forecast
+from geohazard.forecast.region import SpatialRegion
 
 ALPHA = 0.05
 
