@@ -32,7 +32,7 @@ _EXPORTS = {
     "Forecast": "forecasting", "issue_forecast": "forecasting",
     "BacktestResult": "backtest", "backtest": "backtest",
     "run_prospective": "prospective", "evaluate_archive": "prospective",
-    "ForecastArchive": "archive", "SpatialRegion": "csep_adapter",
+    "ForecastArchive": "archive", "SpatialRegion": "region",
     "fit_model": "registry", "fit_spatial_model": "spatial_models",
     "ModelSettings": "registry", "build_model": "registry",
 }
