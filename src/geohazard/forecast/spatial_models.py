@@ -17,8 +17,8 @@ import numpy as np
 
 from geohazard.catalog.core import Catalog
 from geohazard.exceptions import InputError
-from geohazard.forecast.csep_adapter import SpatialRegion
 from geohazard.forecast.protocols import PointProcessModel
+from geohazard.forecast.region import SpatialRegion
 from geohazard.forecast.registry import LOCATION_FEATURES, ModelSettings, fit_model
 
 SPATIAL_MODEL_NAMES = ("poisson", "etas", "recast")
