@@ -21,7 +21,7 @@ from geohazard.rng import RNGLike, spawn
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from geohazard.forecast.csep_adapter import SpatialRegion
+    from geohazard.forecast.region import SpatialRegion
     from geohazard.forecast.spatial_eval import SpatialEvaluation, SpatialMap, SpatialSummary
 
 
