@@ -30,7 +30,7 @@ from geohazard.rng import RNGLike, spawn
 
 if TYPE_CHECKING:
     from geohazard.forecast.backtest import BacktestResult
-    from geohazard.forecast.csep_adapter import SpatialRegion
+    from geohazard.forecast.region import SpatialRegion
 
 log = logging.getLogger(__name__)
 
