@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from geohazard.catalog import write_catalog
-from geohazard.forecast.csep_adapter import SpatialRegion
+from geohazard.forecast.region import SpatialRegion
 from geohazard.forecast.spatial_eval import SpatialMap
 from geohazard.plotting.forecast import spatial_rate_map
 from tests.browser import render
