@@ -12,8 +12,8 @@ import pytest
 from geohazard.catalog.core import Catalog, CatalogMetadata
 from geohazard.exceptions import InputError
 from geohazard.forecast.backtest import backtest
-from geohazard.forecast.csep_adapter import SpatialRegion
 from geohazard.forecast.poisson import PoissonGR
+from geohazard.forecast.region import SpatialRegion
 from geohazard.forecast.spatial_eval import (
     SpatialEvaluation,
     SpatialSummary,
