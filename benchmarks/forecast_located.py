@@ -29,8 +29,8 @@ import numpy as np
 from geohazard.catalog import read_catalog
 from geohazard.exceptions import GeohazardError
 from geohazard.forecast.backtest import backtest
-from geohazard.forecast.csep_adapter import SpatialRegion
 from geohazard.forecast.recast.train import TrainConfig
+from geohazard.forecast.region import SpatialRegion
 from geohazard.forecast.spatial_models import catalog_region, etas_available, fit_spatial_model
 from geohazard.io_utils import write_json_atomic
 
