@@ -10,8 +10,9 @@ from scipy import stats
 
 from geohazard.exceptions import InputError, ParameterError
 from geohazard.forecast.base import Continuations
-from geohazard.forecast.csep_adapter import SpatialRegion, csep_spatial_tests
+from geohazard.forecast.csep_adapter import csep_spatial_tests
 from geohazard.forecast.forecasting import Forecast
+from geohazard.forecast.region import SpatialRegion
 from geohazard.forecast.spatial_eval import (
     SpatialEvaluation,
     gridded_counts,
