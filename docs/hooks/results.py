@@ -34,7 +34,7 @@ HEADLINES: list[tuple[str, str, str, str, str]] = [
     ("ETAS tapered test NLL/day, SCEDC", "etas.json",
      "taper.SCEDC.selected_test_nll_per_day", ".3f", "paper ETAS −14.253"),
     ("ETAS tapered test NLL/day, White", "etas.json",
-     "taper.White.selected_test_nll_per_day", ".3f", "paper ETAS −89.183"),
+     "taper.White.selected_test_nll_per_day", ".3f", "paper ETAS seed 0 −89.309"),
     ("SCEDC 14-day forecasts: 95% coverage, RECAST", "forecast_scedc_scores.json",
      "summaries.recast.coverage_95", ".3f", "paper 0.865"),
     ("SCEDC 14-day forecasts: 95% coverage, ETAS", "forecast_scedc_scores.json",
