@@ -5,16 +5,29 @@ hash, window and sample summary, and the simulated counts, so that a sequence of
 forecasts can be evaluated prospectively later. Each write is one transaction, so an
 interrupted run loses nothing already stored; SQLite runs in WAL mode with a busy
 timeout so that several processes can write concurrently.
+
+The full continuations (every simulated event's time and magnitude, and its longitude,
+latitude and depth where simulated) are kept too, one Parquet file per forecast in a
+folder beside the database (``forecasts.sqlite`` -> ``forecasts.sqlite.continuations/``),
+referenced from the ``continuations`` table; each file is written to a temporary name and
+renamed. So the N-, M-, S- and pseudo-likelihood tests can be rerun on archived forecasts
+later (:mod:`geohazard.forecast.archive_csep`). An archive written before continuations
+were kept still reads: its forecasts hold counts only (:meth:`ForecastArchive.has_continuations`
+is false, and :meth:`ForecastArchive.forecast` raises :class:`CountsOnlyError`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import os
+import uuid
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -27,13 +40,22 @@ from sqlalchemy import (
     event,
     select,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from geohazard.exceptions import InputError
+from geohazard.exceptions import InputError, OutputError
+from geohazard.forecast.base import Continuations
 from geohazard.forecast.evaluation import WindowEvaluation
 from geohazard.forecast.forecasting import Forecast
+
+log = logging.getLogger(__name__)
+_FORMAT = "geohazard-continuations-1"
+_COLUMNS = ("longitude", "latitude", "depth")
+
+
+class CountsOnlyError(InputError):
+    """An archived forecast holds only its counts (archived before continuations were kept)."""
 
 
 class _Base(DeclarativeBase):
@@ -59,6 +81,18 @@ class ForecastRecord(_Base):
     expected_count: Mapped[float] = mapped_column(Float)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     counts: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ContinuationsRecord(_Base):
+    """Where the full continuations of one forecast are kept (absent: counts only)."""
+
+    __tablename__ = "continuations"
+    forecast_id: Mapped[int] = mapped_column(ForeignKey("forecasts.id"), primary_key=True)
+    path: Mapped[str] = mapped_column(String(512))
+    n_events: Mapped[int] = mapped_column(Integer)
+    origin: Mapped[str] = mapped_column(String(40), default="")
+    features: Mapped[list[str]] = mapped_column(JSON)
+    region: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class EvaluationRecord(_Base):
@@ -95,6 +129,66 @@ def _engine(url_or_path: str | Path) -> Engine:
     return engine
 
 
+def write_continuations(continuations: Continuations, path: str | Path) -> Path:
+    """Write continuations as one Parquet table, atomically (temporary name, then rename).
+
+    Columns: ``sample`` (continuation index), ``time_days``, ``magnitude`` and one column per
+    feature (``longitude``, ``latitude``, ``depth`` ...); the schema metadata holds the
+    number of continuations (empty ones have no rows) and the window.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    c, target = continuations, Path(path)
+    cols = {"sample": np.repeat(np.arange(c.n_samples, dtype=np.int32), c.counts),
+            "time_days": np.asarray(c.times, np.float64),
+            "magnitude": np.asarray(c.magnitudes, np.float64)}
+    cols.update({k: np.asarray(c.features[k], np.float64) for k in sorted(c.features)})
+    meta = {"format": _FORMAT, "n_samples": str(c.n_samples), "t_start": repr(float(c.t_start)),
+            "t_end": repr(float(c.t_end))}
+    table = pa.table(cols).replace_schema_metadata(meta)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write the continuations ({exc.strerror or exc})"
+                          ) from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return target
+
+
+def read_continuations(path: str | Path) -> Continuations:
+    """Read continuations written by :func:`write_continuations`."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
+    if meta.get("format") != _FORMAT:
+        raise InputError(f"{path}: not a geohazard continuations file")
+    n = int(meta["n_samples"])
+    sample = table["sample"].to_numpy()
+    offsets = np.concatenate(([0], np.cumsum(np.bincount(sample, minlength=n)))).astype(np.int64)
+    features = {k: table[k].to_numpy().astype(np.float64) for k in table.column_names
+                if k not in ("sample", "time_days", "magnitude")}
+    return Continuations(table["time_days"].to_numpy().astype(np.float64),
+                         table["magnitude"].to_numpy().astype(np.float64), offsets,
+                         float(meta["t_start"]), float(meta["t_end"]), features)
+
+
+def _continuations_dir(url: str) -> Path | None:
+    """The folder beside an SQLite database file; None for other databases."""
+    if "://" not in url:
+        return Path(url + ".continuations")
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return Path(str(parsed.database) + ".continuations")
+    return None
+
+
 class ForecastArchive:
     """Store and query issued forecasts.
 
@@ -102,11 +196,24 @@ class ForecastArchive:
     ----------
     url
         A file path (SQLite) or an SQLAlchemy URL.
+    continuations_dir
+        Folder of the continuation files (default: beside an SQLite file,
+        ``<database>.continuations``; other databases keep counts only unless given).
+    keep_continuations
+        Keep every forecast's full continuations, not only its counts.
     """
 
-    def __init__(self, url: str | Path) -> None:
+    def __init__(self, url: str | Path, continuations_dir: str | Path | None = None,
+                 keep_continuations: bool = True) -> None:
         self.url = str(url)
         self._engine: Engine | None = None
+        folder = continuations_dir if continuations_dir is not None else \
+            _continuations_dir(self.url)
+        self.continuations_dir = Path(folder) if folder is not None else None
+        self.keep_continuations = keep_continuations
+        if keep_continuations and self.continuations_dir is None:
+            log.warning("archive %s: no folder for continuations (give continuations_dir); "
+                        "forecasts keep their counts only", self.url)
         if "://" in self.url or Path(self.url).exists():  # an existing file is checked now
             self._engine = _engine(url)
 
@@ -125,8 +232,13 @@ class ForecastArchive:
         """True once the database exists (an existing file, a URL, or after a write)."""
         return self._engine is not None
 
-    def add(self, forecast: Forecast, *, catalog: str = "", params_hash: str = "") -> int:
-        """Store ``forecast`` in one transaction and return its id."""
+    def add(self, forecast: Forecast, *, catalog: str = "", params_hash: str = "",
+            region: Any = None) -> int:
+        """Store ``forecast`` (and its continuations) in one transaction and return its id.
+
+        ``region`` (a :class:`~geohazard.forecast.region.SpatialRegion` or its dict), the
+        testing region of a located forecast, is kept for re-evaluating it later.
+        """
         start, end = forecast.window_utc()
         info = forecast.info
         rec = ForecastRecord(
@@ -145,7 +257,23 @@ class ForecastArchive:
         with Session(self.engine) as session, session.begin():
             session.add(rec)
             session.flush()
+            self._keep(session, int(rec.id), forecast, region)
             return int(rec.id)
+
+    def _keep(self, session: Session, forecast_id: int, forecast: Forecast,
+              region: Any) -> None:
+        """Write the continuations file and its row (inside the caller's transaction)."""
+        if not self.keep_continuations or self.continuations_dir is None:
+            return
+        name = f"forecast-{forecast_id:06d}.parquet"
+        cont = forecast.continuations
+        write_continuations(cont, self.continuations_dir / name)
+        if region is not None and not isinstance(region, dict):
+            region = region.to_dict()
+        session.add(ContinuationsRecord(
+            forecast_id=forecast_id, path=name, n_events=int(cont.times.size),
+            origin=forecast.origin.isoformat() if forecast.origin is not None else "",
+            features=sorted(cont.features), region=region))
 
     def add_evaluation(self, forecast_id: int, result: WindowEvaluation) -> int:
         """Store the evaluation of forecast ``forecast_id``."""
@@ -207,6 +335,56 @@ class ForecastArchive:
             return []
         with Session(self.engine) as session:
             return [r.result for r in session.scalars(stmt)]
+
+    def has_continuations(self, forecast_id: int) -> bool:
+        """Whether the full continuations of forecast ``forecast_id`` are kept."""
+        return self._kept(forecast_id)[1] is not None
+
+    def region(self, forecast_id: int) -> dict[str, Any] | None:
+        """The testing region stored with a located forecast (None if none was given)."""
+        kept = self._kept(forecast_id)[1]
+        return kept.region if kept is not None else None
+
+    def continuations(self, forecast_id: int) -> Continuations:
+        """The full continuations of forecast ``forecast_id``.
+
+        Raises
+        ------
+        CountsOnlyError
+            The forecast was archived with its counts only.
+        """
+        rec, kept = self._kept(forecast_id)
+        if kept is None:
+            raise CountsOnlyError(
+                f"archive {self.url}: forecast {forecast_id} ({rec.model}, {rec.window_start} to "
+                f"{rec.window_end}) holds only counts (archived before continuations were kept)")
+        path = (self.continuations_dir or Path(".")) / kept.path
+        if not path.is_file():
+            raise InputError(f"archive {self.url}: the continuations of forecast {forecast_id} "
+                             f"({path}) are missing")
+        cont = read_continuations(path)
+        if cont.times.size != kept.n_events or cont.n_samples != rec.n_samples:
+            raise InputError(f"archive {self.url}: {path} does not match forecast "
+                             f"{forecast_id} ({cont.times.size} events, {kept.n_events} stored)")
+        return cont
+
+    def forecast(self, forecast_id: int) -> Forecast:
+        """Forecast ``forecast_id`` rebuilt from its continuations (see :meth:`continuations`)."""
+        cont = self.continuations(forecast_id)
+        rec, kept = self._kept(forecast_id)
+        origin = pd.Timestamp(kept.origin) if kept is not None and kept.origin else None
+        info = {"archive_id": forecast_id, "params_hash": rec.params_hash,
+                "training_start": rec.training_start, "training_end": rec.training_end}
+        return Forecast(rec.model, cont, origin, rec.summary.get("mag_completeness"), info)
+
+    def _kept(self, forecast_id: int) -> tuple[ForecastRecord, ContinuationsRecord | None]:
+        """The forecast's row and its continuations row (None: counts only)."""
+        self._require_created(forecast_id)
+        with Session(self.engine, expire_on_commit=False) as session:
+            rec = session.get(ForecastRecord, forecast_id)
+            if rec is None:
+                raise InputError(f"archive {self.url}: no forecast with id {forecast_id}")
+            return rec, session.get(ContinuationsRecord, forecast_id)
 
     def _require_created(self, forecast_id: int) -> None:
         """A forecast id cannot exist in an archive not yet created (and none is created)."""

@@ -74,6 +74,16 @@ class SpatialRegion:
         hi = (np.floor(np.array([lon.max(), lat.max()]) / dh + 1e-9) + 1) * dh
         return cls(float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]), dh, mag_edges)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SpatialRegion:
+        """The region described by :meth:`to_dict` (extra keys such as ``n_cells`` ignored)."""
+        try:
+            return cls(float(data["lon_min"]), float(data["lon_max"]), float(data["lat_min"]),
+                       float(data["lat_max"]), float(data["dh"]),
+                       tuple(float(m) for m in data["mag_edges"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"region: cannot read a region from {data!r} ({exc})") from None
+
     @property
     def shape(self) -> tuple[int, int]:
         """``(ny, nx)`` number of cells along latitude and longitude."""
