@@ -22,10 +22,20 @@ from geohazard.forecast.smoothed import (
 PROJ = LocalProjection(-116.5, 33.5)
 
 
+def _seq(lon: np.ndarray, lat: np.ndarray, times: np.ndarray | None = None) -> EventSequence:
+    """A located sequence of the epicentres, one event a day unless ``times`` are given."""
+    t = np.arange(lon.size, dtype=float) if times is None else np.asarray(times, float)
+    return EventSequence(t, np.full(lon.size, 2.0), 0.0, float(t[-1]) + 1.0, 0.0, 1.0,
+                         features={"longitude": lon, "latitude": lat})
+
+
 def _single(kernel: str, h: float) -> SmoothedSeismicity:
-    """Density of one event (plus a far, zero-weight one) with a fixed bandwidth."""
+    """Density of one event (plus a far, zero-weight one) with a fixed bandwidth.
+
+    Weighted epicentres take the internal array path (SpatialETAS's background).
+    """
     lon, lat = PROJ.to_lonlat(np.array([0.0, 500.0]), np.array([0.0, 0.0]))
-    return SmoothedSeismicity(kernel=kernel, bandwidth_km=h, projection=PROJ).fit(
+    return SmoothedSeismicity(kernel=kernel, bandwidth_km=h, projection=PROJ)._fit_points(
         lon, lat, weights=np.array([1.0, 0.0]))
 
 
@@ -49,13 +59,14 @@ def test_single_kernel_integrates_to_one(kernel):
 def test_mixture_integrates_to_one_over_a_large_box():
     rng = np.random.default_rng(0)
     lon, lat = PROJ.to_lonlat(rng.uniform(-20, 20, 30), rng.uniform(-20, 20, 30))
-    model = SmoothedSeismicity(kernel="gaussian", neighbors=3, projection=PROJ).fit(lon, lat)
+    model = SmoothedSeismicity(kernel="gaussian", neighbors=3, projection=PROJ).fit(
+        _seq(lon, lat))
     g = np.linspace(-150, 150, 601)
     X, Y = np.meshgrid(g, g)
     total = np.exp(model.log_density_km(X, Y)).sum() * (g[1] - g[0]) ** 2
     assert total == pytest.approx(1.0, abs=1e-3)
     # power kernel: the box holds all but the analytic tail beyond ~130 km of each event
-    power = SmoothedSeismicity(neighbors=3, projection=PROJ).fit(lon, lat)
+    power = SmoothedSeismicity(neighbors=3, projection=PROJ).fit(_seq(lon, lat))
     total = np.exp(power.log_density_km(X, Y)).sum() * (g[1] - g[0]) ** 2
     h = power.bandwidths_
     tail = np.mean(1 - powerlaw_radial_cdf(np.array(130.0), h**2, 0.5))
@@ -76,7 +87,7 @@ def test_bandwidth_fit_recovers_the_true_scale(kernel):
     lon, lat = PROJ.to_lonlat(np.concatenate([cx, hx]), np.concatenate([cy, hy]))
     times = np.arange(lon.size, dtype=float)  # centres first: the later events are held out
     model = SmoothedSeismicity(kernel=kernel, bandwidth_km="fit", projection=PROJ,
-                               holdout_fraction=n_held / lon.size).fit(lon, lat, times=times)
+                               holdout_fraction=n_held / lon.size).fit(_seq(lon, lat, times))
     assert model.bandwidth_km_ == pytest.approx(h0, rel=0.1)
 
 
@@ -87,7 +98,8 @@ def test_adaptive_bandwidths_and_selection():
     bg = rng.uniform(-50, 50, (2, 100))
     x, y = np.concatenate([cl[0], bg[0]]), np.concatenate([cl[1], bg[1]])
     lon, lat = PROJ.to_lonlat(x, y)
-    model = SmoothedSeismicity(min_bandwidth_km=0.05, projection=PROJ).fit(lon, lat)
+    # leave-one-out selection: the internal array path without times
+    model = SmoothedSeismicity(min_bandwidth_km=0.05, projection=PROJ)._fit_points(lon, lat)
     assert model.neighbors_ in model.selection_["neighbors"]
     best = max(model.selection_["mean_log_density"])
     assert best == model.selection_["mean_log_density"][
@@ -103,8 +115,8 @@ def test_zero_weights_remove_events():
     rng = np.random.default_rng(3)
     lon, lat = PROJ.to_lonlat(rng.uniform(-30, 30, 50), rng.uniform(-30, 30, 50))
     w = np.where(np.arange(50) < 25, 1.0, 0.0)
-    a = SmoothedSeismicity(bandwidth_km=3.0, projection=PROJ).fit(lon, lat, weights=w)
-    b = SmoothedSeismicity(bandwidth_km=3.0, projection=PROJ).fit(lon[:25], lat[:25])
+    a = SmoothedSeismicity(bandwidth_km=3.0, projection=PROJ)._fit_points(lon, lat, weights=w)
+    b = SmoothedSeismicity(bandwidth_km=3.0, projection=PROJ).fit(_seq(lon[:25], lat[:25]))
     q = PROJ.to_lonlat(rng.uniform(-30, 30, 20), rng.uniform(-30, 30, 20))
     np.testing.assert_allclose(a.log_density(*q), b.log_density(*q), rtol=1e-12)
 
@@ -123,13 +135,42 @@ def test_sample_follows_the_kernel():
 def test_bad_settings_and_unfitted():
     lon, lat = np.array([-116.0, -116.1, -116.2]), np.array([33.0, 33.1, 33.2])
     with pytest.raises(ParameterError, match="kernel"):
-        SmoothedSeismicity(kernel="box").fit(lon, lat)  # type: ignore[arg-type]
+        SmoothedSeismicity(kernel="box").fit(_seq(lon, lat))  # type: ignore[arg-type]
     with pytest.raises(InputError, match="weights"):
-        SmoothedSeismicity().fit(lon, lat, weights=np.array([1.0, -1.0, 1.0]))
+        SmoothedSeismicity()._fit_points(lon, lat, weights=np.array([1.0, -1.0, 1.0]))
     with pytest.raises(NotFittedError):
         SmoothedSeismicity().log_density(lon, lat)
     with pytest.raises(InputError, match="row 2"):
-        SmoothedSeismicity().fit(lon, np.array([33.0, np.nan, 33.2]))
+        SmoothedSeismicity().fit(_seq(lon, np.array([33.0, np.nan, 33.2])))
+    with pytest.raises(InputError, match="EventSequence or Catalog"):
+        SmoothedSeismicity().fit(lon, lat)  # one way to fit: arrays are refused
+    with pytest.raises(InputError, match="'longitude'"):
+        SmoothedSeismicity().fit(EventSequence(np.arange(3.0), np.full(3, 2.0), 0.0, 3.0, 0.0))
+
+
+def test_fit_takes_a_catalog_like_every_model():
+    """fit(Catalog, fit_end=...) fits the events above Mc before fit_end; holdout in time."""
+    from geohazard.catalog.core import Catalog, CatalogMetadata
+    from geohazard.forecast.protocols import history_of
+
+    rng = np.random.default_rng(8)
+    n = 400
+    lon, lat = PROJ.to_lonlat(rng.normal(0, 5, n), rng.normal(0, 5, n))
+    mags = np.where(np.arange(n) % 4 == 0, 0.8, 1.5)  # a quarter below Mc 1.0
+    md = CatalogMetadata(name="located", mag_completeness=1.0, start="2020-01-01")
+    cat = Catalog.from_days(np.arange(n) * 0.5, mags, "2020-01-01", metadata=md,
+                            longitude=lon, latitude=lat)
+    model = SmoothedSeismicity(projection=PROJ).fit(cat, fit_end="2020-05-01")
+    above = (mags > 1.0) & (np.arange(n) * 0.5 < 121.0)  # 2020-05-01 is day 121
+    np.testing.assert_allclose(model.x_, PROJ.to_km(lon[above], lat[above])[0])
+    seq = history_of(cat, "2020-05-01", features=("longitude", "latitude"))
+    same = SmoothedSeismicity(projection=PROJ).fit(seq)
+    assert same.neighbors_ == model.neighbors_
+    np.testing.assert_array_equal(same.bandwidths_, model.bandwidths_)
+    # selection on the later quarter in time: the array path with the same times agrees
+    arrays = SmoothedSeismicity(projection=PROJ)._fit_points(lon[above], lat[above],
+                                                             times=seq.times)
+    assert arrays.selection_ == model.selection_
 
 
 # ----------------------------------------------------------------------------- SpatialPoisson

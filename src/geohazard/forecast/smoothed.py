@@ -14,6 +14,9 @@ Interface contract (shared with :mod:`geohazard.forecast.etas.spatial`)::
     model.intensity(history, t)      # likewise (events/day)
     model.spatial_log_density(sequence)  # (n_scored,) log density per km2 of scored events
 
+    density = SmoothedSeismicity().fit(catalog, fit_end="2016-01-01")  # or fit(sequence)
+    density.log_density(lon, lat)    # log density per km2
+
 The density (Helmstetter et al. 2007 style) is a weighted sum of isotropic kernels centred
 on past events, in kilometres of an azimuthal equidistant projection centred on the
 catalog (:class:`geohazard.catalog.geo.LocalProjection`)::
@@ -27,8 +30,9 @@ catalog (:class:`geohazard.catalog.geo.LocalProjection`)::
 Bandwidths are adaptive, ``h_j = max(min_bandwidth_km, distance to the k-th nearest
 neighbour of event j)``, or one fixed ``h``. The free parameter (``k`` from a grid, or ``h``
 on a continuous scale) maximises the log-likelihood of held-out events: the later part of
-the events in time when times are given (the density of the earlier events scores the
-later ones), else leave-one-out. The final density uses all events with that parameter.
+the events in time (the density of the earlier events scores the later ones);
+internal callers fitting weighted epicentres without times use leave-one-out. The final
+density uses all events with that parameter.
 
 The power-law kernel primitives (:func:`powerlaw_log_density`,
 :func:`sample_powerlaw_radius`, :func:`powerlaw_radial_cdf`) also serve the ETAS
@@ -209,9 +213,35 @@ class SmoothedSeismicity(Estimator):
         self.projection = projection
 
     # -- fitting -------------------------------------------------------------------------
-    def fit(self, lon: np.ndarray, lat: np.ndarray, weights: np.ndarray | None = None,
-            times: np.ndarray | None = None) -> SmoothedSeismicity:
-        """Fit the density to epicentres (degrees), optionally weighted.
+    def fit(self, history: EventSequence | Catalog, fit_end: Any = None) -> SmoothedSeismicity:
+        """Fit the density to the epicentres of a located history, as every model fits.
+
+        The bandwidth parameter is selected on the later ``holdout_fraction`` of the
+        events in time (the density of the earlier events scores the later ones).
+
+        Parameters
+        ----------
+        history
+            Sequence with ``longitude`` and ``latitude`` features (all its events are
+            used), or a located :class:`Catalog`: its events above Mc, before ``fit_end``
+            when given, else its train split when it has one
+            (:func:`~geohazard.forecast.protocols.history_of`).
+        fit_end
+            With a Catalog: fit on its events before this UTC time.
+
+        Returns
+        -------
+        SmoothedSeismicity
+            ``self`` with ``projection_``, ``x_``, ``y_``, ``weights_``, ``bandwidths_``,
+            ``neighbors_`` (adaptive) or ``bandwidth_km_`` (fixed) and ``selection_``.
+        """
+        seq = as_located_sequence(history, "SmoothedSeismicity.fit", fit_end)
+        lon, lat = locations_of(seq, "SmoothedSeismicity.fit")
+        return self._fit_points(lon, lat, times=seq.times)
+
+    def _fit_points(self, lon: np.ndarray, lat: np.ndarray, weights: np.ndarray | None = None,
+                    times: np.ndarray | None = None) -> SmoothedSeismicity:
+        """Fit to epicentre arrays (degrees), optionally weighted: the path for internal code.
 
         Parameters
         ----------
@@ -222,12 +252,6 @@ class SmoothedSeismicity(Estimator):
         times
             (N,) event times: select the bandwidth on the later ``holdout_fraction`` of
             the events (None: leave-one-out).
-
-        Returns
-        -------
-        SmoothedSeismicity
-            ``self`` with ``projection_``, ``x_``, ``y_``, ``weights_``, ``bandwidths_``,
-            ``neighbors_`` (adaptive) or ``bandwidth_km_`` (fixed) and ``selection_``.
         """
         self._check_settings()
         lon, lat = np.asarray(lon, np.float64), np.asarray(lat, np.float64)
@@ -240,8 +264,7 @@ class SmoothedSeismicity(Estimator):
         proj = self.projection or LocalProjection.centred_on(lon, lat)
         x, y = proj.to_km(lon, lat)
         self.projection_ = proj
-        split = self._split(times, lon.size)
-        score = self._scorer(x, y, w, split)
+        score = self._scorer(x, y, w, self._split(times, lon.size))
         if self.bandwidth_km is None:
             grid = [self.neighbors] if self.neighbors is not None else list(self.neighbor_grid)
             grid = [k for k in grid if k < lon.size] or [1]

@@ -51,10 +51,10 @@ class SpatialPoisson(Estimator):
         :class:`Catalog` (its train split when it has one, or its events before ``fit_end``).
         """
         history = as_located_sequence(history, "SpatialPoisson.fit", fit_end)
-        lon, lat = locations_of(history, "SpatialPoisson.fit")
+        locations_of(history, "SpatialPoisson.fit")  # an error naming a missing column
         self.temporal_ = PoissonGR(b=self.b).fit(history)
         self.density_ = SmoothedSeismicity(**self.density_settings).fit(  # type: ignore[arg-type]
-            lon, lat, times=history.times)
+            history)
         return self
 
     def _check(self) -> None:

@@ -364,7 +364,7 @@ class SpatialETAS(Estimator):
         k = getattr(getattr(self, "background_", None), "neighbors_", self.neighbors)
         return SmoothedSeismicity(neighbors=k, min_bandwidth_km=self.min_bandwidth_km,
                                   max_distance_km=self.max_distance_km,
-                                  projection=self.projection_).fit(lon, lat, weights)
+                                  projection=self.projection_)._fit_points(lon, lat, weights)
 
     def _store(self, prob: _Problem, xv: np.ndarray, res: Any, rho0: np.ndarray,
                lam_t: np.ndarray, rounds: list[dict[str, Any]], seconds: float) -> None:
