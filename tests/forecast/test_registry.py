@@ -72,3 +72,42 @@ def test_cli_flags_and_config_reach_the_model(catalog_path, tmp_path):
     assert json.loads(out.read_text())["etas"]["params"]["params"]["tau"] == 77.0
     res, _ = _issue(catalog_path, tmp_path, "--param-draws", "-1")
     assert res.exit_code == 1 and "--param-draws" in str(res.exception)
+
+
+def _with_events_below_mc(seed: int = 3):
+    """The synthetic catalog (Mc 2.0) plus 300 events at magnitude 1.5 (below Mc)."""
+    import numpy as np
+    import pandas as pd
+
+    from geohazard.catalog import Catalog
+
+    cat = synthetic_catalog(years=3, rng=seed)
+    rng = np.random.default_rng(seed)
+    extra = cat.utc_of(np.sort(rng.uniform(0.0, cat.day_of(cat.metadata.end), 300)))
+    df = pd.concat([cat.to_pandas(), pd.DataFrame({"time": extra, "magnitude": 1.5})])
+    return Catalog(df.sort_values("time", kind="stable"), cat.metadata)
+
+
+@pytest.mark.parametrize("name", ["poisson", "etas"])
+def test_registry_and_workflow_fit_the_same_events_above_mc(name):
+    """fit_model filters by the sidecar's Mc as the CLI does before its workflow."""
+    from geohazard.forecast.registry import fit_model
+    from geohazard.workflows.forecast import fit_models
+
+    cat = _with_events_below_mc()
+    assert (cat.magnitudes <= 2.0).sum() == 300
+    s = ModelSettings(etas_param_draws=0)
+    reg, info = fit_model(name, cat, "2012-01-01", settings=s)
+    (flow, flow_info), = fit_models(cat.above_completeness(), [name], "2012-01-01",
+                                    settings=s).values()
+    assert info["params_hash"] == flow_info["params_hash"]
+    if name == "poisson":
+        assert reg.rate_per_day_ == flow.rate_per_day_ and reg.b_ == flow.b_
+        seq = cat.above_completeness().to_sequence(t_end="2012-01-01")
+        assert reg.rate_per_day_ == pytest.approx(len(seq) / seq.t_end)
+        raw = cat.to_sequence(t_end="2012-01-01")
+        assert len(raw) > len(seq) + 100  # the events below Mc were left out
+    else:
+        assert reg.params_.to_dict() == flow.params_.to_dict()
+        direct = ETAS(taper_days=1000.0).fit(cat.above_completeness(), fit_end="2012-01-01")
+        assert reg.params_.to_dict() == pytest.approx(direct.params_.to_dict())

@@ -21,7 +21,6 @@ from geohazard.exceptions import InputError
 from geohazard.forecast.forecasting import params_hash
 
 MODEL_NAMES = ("poisson", "etas", "recast")
-LOCATION_FEATURES = ("longitude", "latitude")
 
 __all__ = ["MODEL_NAMES", "ModelSettings", "build_model", "fit_model", "parse_models"]
 
@@ -116,11 +115,13 @@ def fit_model(name: str, catalog: Catalog, fit_end: Any, *, spatial: bool = Fals
               settings: ModelSettings | None = None, seed: int = 0,
               checkpoint: Path | None = None, recast_config: Any = None
               ) -> tuple[Any, dict[str, Any]]:
-    """Fit model ``name`` on the catalog's events before ``fit_end``.
+    """Fit model ``name`` on the catalog's events above Mc before ``fit_end``.
 
-    The fit is scored from the catalog's ``train_start`` (if known) so earlier events act
-    as history, as in the RECAST paper. RECAST trains on the train/val splits (or loads
-    ``checkpoint``).
+    The catalog's magnitude of completeness (``metadata.mag_completeness``, the sidecar's)
+    filters the events first, as every model's ``fit(catalog, fit_end=...)`` does
+    (:func:`~geohazard.forecast.protocols.history_of`). The fit is scored from the catalog's
+    ``train_start`` (if known) so earlier events act as history, as in the RECAST paper.
+    RECAST trains on the train/val splits (or loads ``checkpoint``).
 
     Parameters
     ----------
@@ -143,27 +144,33 @@ def fit_model(name: str, catalog: Catalog, fit_end: Any, *, spatial: bool = Fals
     if name not in MODEL_NAMES:
         raise InputError(f"unknown {'spatial ' if spatial else ''}model {name!r}; "
                          f"use one of {MODEL_NAMES}")
-    md = catalog.metadata
     fit_end = to_utc(fit_end, "fit_end")
-    info: dict[str, Any] = {"training_start": str(catalog.origin), "training_end": str(fit_end)}
-    if spatial:
-        info["spatial"] = True
+    catalog = _above_mc(catalog)
+    info: dict[str, Any] = {"training_start": str(catalog.origin), "training_end": str(fit_end),
+                            **({"spatial": True} if spatial else {})}
     if name == "recast":
         model, extra = _fit_recast(catalog, fit_end, spatial, settings, seed, checkpoint,
                                    recast_config)
-        return model, {**info, **extra}
-    nll0 = md.train_start if md.train_start is not None and md.train_start < fit_end else None
-    history = catalog.to_sequence(t_end=fit_end, t_nll_start=nll0,
-                                  features=LOCATION_FEATURES if spatial else ())
-    model = build_model(name, spatial=spatial, settings=settings).fit(history)
+    else:
+        model = build_model(name, spatial=spatial, settings=settings).fit(catalog, fit_end)
+        extra = _provenance(name, model, spatial)
+    return model, {**info, **extra}
+
+
+def _above_mc(catalog: Catalog) -> Catalog:
+    """The catalog's events above its magnitude of completeness (as given when it has none)."""
+    return catalog.above_completeness() if catalog.metadata.mag_completeness is not None \
+        else catalog
+
+
+def _provenance(name: str, model: Any, spatial: bool) -> dict[str, Any]:
+    """Parameters and their hash of a fitted Poisson or ETAS model (temporal or located)."""
     if name == "poisson":
         temporal = model.temporal_ if spatial else model
-        info["params_hash"] = params_hash({"rate": temporal.rate_per_day_, "b": temporal.b_})
-    else:
-        info["params"] = model.summary()
-        info["params_hash"] = params_hash(info["params"] if spatial else
-                                          info["params"].get("params", info["params"]))
-    return model, info
+        return {"params_hash": params_hash({"rate": temporal.rate_per_day_, "b": temporal.b_})}
+    params = model.summary()
+    return {"params": params,
+            "params_hash": params_hash(params if spatial else params.get("params", params))}
 
 
 def _fit_recast(catalog: Catalog, fit_end: Any, spatial: bool, settings: ModelSettings | None,

@@ -19,7 +19,8 @@ from geohazard.catalog.core import Catalog
 from geohazard.exceptions import InputError
 from geohazard.forecast.protocols import PointProcessModel
 from geohazard.forecast.region import SpatialRegion
-from geohazard.forecast.registry import LOCATION_FEATURES, ModelSettings, fit_model
+from geohazard.forecast.registry import ModelSettings, fit_model
+from geohazard.forecast.smoothed import LOCATION_FEATURES
 
 SPATIAL_MODEL_NAMES = ("poisson", "etas", "recast")
 __all__ = ["LOCATION_FEATURES", "SPATIAL_MODEL_NAMES", "catalog_region", "check_located",
