@@ -340,6 +340,11 @@ class ForecastArchive:
         """Whether the full continuations of forecast ``forecast_id`` are kept."""
         return self._kept(forecast_id)[1] is not None
 
+    def stored_features(self, forecast_id: int) -> list[str] | None:
+        """Feature names of the kept continuations (``longitude`` ...); None: counts only."""
+        kept = self._kept(forecast_id)[1]
+        return list(kept.features) if kept is not None else None
+
     def region(self, forecast_id: int) -> dict[str, Any] | None:
         """The testing region stored with a located forecast (None if none was given)."""
         kept = self._kept(forecast_id)[1]

@@ -31,8 +31,9 @@ from geohazard.forecast.forecasting import Forecast
 from geohazard.forecast.region import SpatialRegion  # re-exported: old imports keep working
 
 __all__ = ["SPATIAL_TESTS", "SpatialRegion", "csep_catalog_evaluations", "csep_catalog_tests",
-           "csep_forecast_filename", "csep_spatial_evaluations", "csep_spatial_tests",
-           "result_dict", "spatial_forecast_catalogs", "to_csep_forecast", "write_csep_forecast"]
+           "csep_forecast_filename", "csep_number_test_from_counts", "csep_spatial_evaluations",
+           "csep_spatial_tests", "result_dict", "spatial_forecast_catalogs", "to_csep_forecast",
+           "write_csep_forecast"]
 
 log = logging.getLogger(__name__)
 _MAG_TOL = 1e-9
@@ -147,6 +148,35 @@ def csep_catalog_tests(
                     "observed_statistic": float(res.observed_statistic),
                     "status": res.status}
     return out
+
+
+class _Counts:
+    """What pyCSEP's ``number_test`` reads of a forecast: its catalogs' event counts."""
+
+    def __init__(self, counts: np.ndarray, name: str, min_magnitude: float | None) -> None:
+        self.counts, self.name, self.min_magnitude = counts, name, min_magnitude
+
+    def __iter__(self) -> Any:
+        from types import SimpleNamespace
+
+        return (SimpleNamespace(event_count=int(c)) for c in self.counts)
+
+
+def csep_number_test_from_counts(counts: np.ndarray, n_observed: int, model: str,
+                                 mag_completeness: float | None = None) -> Any:
+    """PyCSEP's catalog N-test from simulated counts alone (an archive holding only counts).
+
+    pyCSEP's ``number_test`` reads nothing of a forecast but its catalogs' event counts, so
+    it is fed the counts themselves; the result is its own ``EvaluationResult``.
+    """
+    from csep.core import catalog_evaluations
+
+    edge = mag_completeness if mag_completeness is not None else 0.0
+    region = _region(np.array([edge]))
+    observed = _csep_catalog(np.zeros(int(n_observed)), np.full(int(n_observed), edge),
+                             pd.Timestamp(0, tz="UTC"), region, -1)
+    return catalog_evaluations.number_test(
+        _Counts(np.asarray(counts), model, mag_completeness), observed)
 
 
 def to_csep_forecast(forecast: Forecast, region: SpatialRegion | None = None,
