@@ -108,3 +108,29 @@ def test_time_helpers_invert_each_other_and_share_one_window_test():
     assert cat.utc_of(1.5) == origin + pd.Timedelta(hours=36)
     np.testing.assert_array_equal(cat.in_window(0.5, 1.0), [False, True, False, False, False])
     np.testing.assert_array_equal(window_mask(cat.days(), 1.0, 3.0), cat.in_window(1.0, 3.0))
+
+
+def test_from_days_rounds_to_a_resolution_and_sequences_know_utc():
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    from geohazard.catalog.core import Catalog
+    from geohazard.exceptions import CatalogError
+
+    origin = pd.Timestamp("2001-03-04", tz="UTC")
+    days = np.array([0.5 + 0.4e-3 / 86_400, 3649.0 + 12.3456789 / 86_400])
+    ms = Catalog.from_days(days, [2.0, 2.1], origin, resolution="ms")
+    assert list(ms.times) == [origin + pd.Timedelta("12h") + pd.Timedelta("0ms"),
+                              origin + pd.Timedelta(days=3649, seconds=12.346)]
+    ns = Catalog.from_days(days, [2.0, 2.1], origin)
+    assert ns.times[0] == origin + pd.Timedelta("12h") + pd.Timedelta("400us")
+    with pytest.raises(CatalogError, match="resolution"):
+        Catalog.from_days(days, [2.0, 2.1], origin, resolution="min")  # type: ignore[arg-type]
+    seq = ns.to_sequence(t_end="2012-01-01", t_nll_start="2001-03-05")
+    assert seq.utc_of(seq.t_nll_start) == pd.Timestamp("2001-03-05", tz="UTC")
+    assert (seq.utc_of(seq.times) == ns.times).all()
+    np.testing.assert_array_equal(seq.scored, [False, True])  # the one window test
+    bare = type(seq)(seq.times, seq.magnitudes, 0.0, seq.t_end, 0.0)
+    with pytest.raises(CatalogError, match="no origin"):
+        bare.utc_of(1.0)

@@ -30,6 +30,8 @@ OPTIONAL_COLUMNS = ("latitude", "longitude", "depth", "x", "y")
 Split = Literal["train", "val", "test"]
 SPLITS: tuple[Split, ...] = ("train", "val", "test")
 _DAY_NS = 86_400 * 10**9
+#: Nanoseconds per unit of the resolutions :meth:`Catalog.from_days` rounds times to
+_UNIT_NS = {"ns": 1, "us": 10**3, "ms": 10**6, "s": 10**9}
 
 
 def to_utc(value: Any, what: str = "time") -> pd.Timestamp:
@@ -173,7 +175,7 @@ class EventSequence:
     @property
     def scored(self) -> np.ndarray:
         """(N,) boolean mask of events in ``(t_nll_start, t_end]``."""
-        return (self.times > self.t_nll_start) & (self.times <= self.t_end)
+        return window_mask(self.times, self.t_nll_start, self.t_end)
 
     @property
     def n_scored(self) -> int:
@@ -184,6 +186,12 @@ class EventSequence:
     def scored_days(self) -> float:
         """Length of the scored interval in days (the NLL-per-day divisor)."""
         return float(self.t_end - self.t_nll_start)
+
+    def utc_of(self, days: Any) -> pd.Timestamp | pd.DatetimeIndex:
+        """UTC time of ``days`` since :attr:`origin`, as :meth:`Catalog.utc_of`."""
+        if self.origin is None:
+            raise CatalogError("sequence has no origin: its days have no UTC time")
+        return _utc_of(days, self.origin)
 
 
 class Catalog:
@@ -404,10 +412,7 @@ class Catalog:
 
         A scalar gives a Timestamp, an array a DatetimeIndex; both rounded to the nanosecond.
         """
-        arr = np.asarray(days, dtype=np.float64)
-        ns = np.round(arr * _DAY_NS).astype(np.int64) + self.origin.as_unit("ns").value
-        out = pd.to_datetime(ns.ravel(), unit="ns", utc=True)
-        return out[0] if arr.ndim == 0 else out
+        return _utc_of(days, self.origin)
 
     def in_window(self, t0: float, t1: float) -> np.ndarray:
         """(N,) bool: events in the half-open window ``(t0, t1]`` of days since the origin.
@@ -419,7 +424,8 @@ class Catalog:
 
     @classmethod
     def from_days(cls, days: Any, magnitudes: Any, origin: Any, *,
-                  metadata: CatalogMetadata | None = None, **columns: Any) -> Catalog:
+                  metadata: CatalogMetadata | None = None,
+                  resolution: Literal["ns", "us", "ms", "s"] = "ns", **columns: Any) -> Catalog:
         """A catalog from float64 ``days`` since ``origin`` (UTC) and magnitudes.
 
         Parameters
@@ -430,6 +436,9 @@ class Catalog:
             UTC time of day 0; it becomes the metadata ``start`` unless that is set.
         metadata
             Metadata of the new catalog (default: only ``start``).
+        resolution
+            Times are rounded to this unit after ``origin`` (``"ms"``, as real catalogs
+            store them; default the nanosecond).
         **columns
             Further (N,) columns, e.g. ``longitude``, ``latitude``.
         """
@@ -437,8 +446,12 @@ class Catalog:
         md = metadata or CatalogMetadata()
         if md.start is None:
             md = md.replace(start=start)
-        ns = np.round(np.asarray(days, dtype=np.float64) * _DAY_NS).astype(np.int64)
-        times = start + pd.to_timedelta(ns, unit="ns")
+        if resolution not in _UNIT_NS:
+            raise CatalogError(f"from_days: resolution must be one of {list(_UNIT_NS)}, "
+                               f"got {resolution!r}")
+        unit = _UNIT_NS[resolution]
+        ticks = np.round(np.asarray(days, dtype=np.float64) * (_DAY_NS // unit))
+        times = start + pd.to_timedelta(ticks.astype(np.int64) * unit, unit="ns")
         return cls({"time": times, "magnitude": np.asarray(magnitudes), **columns}, md)
 
     def split_bounds(self, split: Split) -> tuple[float, float]:
@@ -535,6 +548,14 @@ def window_mask(days: np.ndarray, t0: float, t1: float) -> np.ndarray:
     """
     days = np.asarray(days)
     return (days > t0) & (days <= t1)
+
+
+def _utc_of(days: Any, origin: pd.Timestamp) -> pd.Timestamp | pd.DatetimeIndex:
+    """UTC time of float64 ``days`` since ``origin``, rounded to the nanosecond."""
+    arr = np.asarray(days, dtype=np.float64)
+    ns = np.round(arr * _DAY_NS).astype(np.int64) + origin.as_unit("ns").value
+    out = pd.to_datetime(ns.ravel(), unit="ns", utc=True)
+    return out[0] if arr.ndim == 0 else out
 
 
 def _days_between(times: pd.DatetimeIndex, origin: pd.Timestamp) -> np.ndarray:

@@ -30,7 +30,7 @@ def summarize(catalog: Catalog) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": md.name, "events": len(catalog),
         "first_event": catalog.times[0].isoformat(), "last_event": catalog.times[-1].isoformat(),
-        "span_days": float((catalog.times[-1] - catalog.times[0]).total_seconds() / 86400.0),
+        "span_days": catalog.day_of(catalog.times[-1]) - catalog.day_of(catalog.times[0]),
         "magnitude_min": float(m.min()), "magnitude_max": float(m.max()),
         "mag_completeness_metadata": md.mag_completeness, "mag_roundoff": md.mag_roundoff,
         "coverage_end": catalog.coverage_end.isoformat(),

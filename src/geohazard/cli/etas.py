@@ -278,15 +278,10 @@ def _check_window(origin, t0: float, days: float, has_history: bool):  # noqa: A
 
 
 def _to_catalog(times, mags, origin, t0, days, mc, name):  # noqa: ANN001, ANN202
-    """Simulated days -> a :class:`Catalog` with UTC times and a sidecar."""
-    import pandas as pd
+    """Simulated days since ``origin`` -> a :class:`Catalog` of ``(t0, t0 + days]``."""
+    from geohazard.catalog.core import Catalog, CatalogMetadata
 
-    from geohazard.catalog.core import Catalog, CatalogMetadata, to_utc
-
-    origin = to_utc(origin, "--start")
-    stamps = origin + pd.to_timedelta(times * 86_400e9, unit="ns")
     meta = CatalogMetadata(name=name, source="geohazard etas simulate", mag_completeness=mc,
-                           start=origin + pd.to_timedelta(t0 * 86_400e9, unit="ns"),
-                           end=origin + pd.to_timedelta((t0 + days) * 86_400e9, unit="ns"),
                            extra={"simulated": True})
-    return Catalog({"time": stamps, "magnitude": mags}, meta)
+    cat = Catalog.from_days(times, mags, origin, metadata=meta)  # day 0 at origin
+    return cat.with_metadata(start=cat.utc_of(t0), end=cat.utc_of(t0 + days))

@@ -42,7 +42,7 @@ def check_forecast_start(catalog: Catalog, start: Any, *, what: str = "start",
         raise InputError(f"{what} {ts} is not after the start of catalog "
                          f"'{catalog.metadata.name}' ({origin}): there is no history to fit")
     if ts > cover:
-        gap = (ts - cover) / pd.Timedelta(days=1)
+        gap = catalog.day_of(ts) - catalog.day_of(cover)
         text = (f"{what} {ts} is {gap:.4g} days after the end of the data (catalog "
                 f"'{catalog.metadata.name}' covers to {cover}): the models would be fitted "
                 "on a stretch without data and the forecast extrapolated")

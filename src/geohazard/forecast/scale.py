@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from geohazard.catalog.core import Catalog
 from geohazard.exceptions import InputError
@@ -63,10 +62,8 @@ def window_task(item: tuple[float, float, list[np.random.Generator]], catalog: C
         ``(model, forecast, evaluation, (q2.5, q97.5) count interval)`` per model.
     """
     t0, t1, gens = item
-    history = catalog.to_sequence(t_end=catalog.origin + pd.to_timedelta(t0, unit="D"),
-                                  features=features)
-    all_days = catalog.days()
-    observed = catalog.magnitudes[(all_days > t0) & (all_days <= t1)]
+    history = catalog.to_sequence(t_end=catalog.utc_of(t0), features=features)
+    observed = catalog.magnitudes[catalog.in_window(t0, t1)]
     out: WindowOut = []
     for (name, model), gen in zip(models.items(), gens, strict=True):
         fc = issue_forecast(model, history, days, n_samples, name=name, rng=gen)

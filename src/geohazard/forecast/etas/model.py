@@ -446,6 +446,5 @@ def _window_text(seq: EventSequence) -> str:
     """The scored window of ``seq`` as UTC dates (or days without an origin)."""
     if seq.origin is None:
         return f"({seq.t_nll_start:g}, {seq.t_end:g}] days"
-    lo = seq.origin + np.timedelta64(int(round(seq.t_nll_start * 86_400)), "s")
-    hi = seq.origin + np.timedelta64(int(round(seq.t_end * 86_400)), "s")
+    lo, hi = (seq.utc_of(t).round("s") for t in (seq.t_nll_start, seq.t_end))
     return f"{lo:%Y-%m-%d %H:%M} to {hi:%Y-%m-%d %H:%M}"
