@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import Callback, EarlyStopping, ModelCheckpoint, RichProgressBar
@@ -247,7 +246,7 @@ def _trainer(cfg: TrainConfig, work_dir: Path, progress: bool, extra: list[Callb
 def _when(seq: EventSequence, day: float) -> str:
     if seq.origin is None:
         return f"day {day:.6g}"
-    return str((seq.origin + pd.to_timedelta(day, unit="D")).floor("s"))
+    return str(seq.utc_of(day).floor("s"))
 
 
 def _check_scored(arrays: GapArrays, seq: EventSequence, split: str) -> None:
