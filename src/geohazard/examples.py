@@ -10,10 +10,12 @@ the Gutenberg-Richter law they share (:data:`DEMO_LAW_B`, :data:`DEMO_LAW_MC`,
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 import numpy as np
 import pandas as pd
 
-from geohazard.catalog.core import Catalog, CatalogMetadata
+from geohazard.catalog.core import Catalog, CatalogMetadata, to_utc
 from geohazard.rng import RNGLike, as_generator
 
 #: ETAS parameters of :func:`etas_catalog` (branching ratio about 0.49 with the law below)
@@ -25,6 +27,48 @@ ETAS_RECOVERY_DAYS = 5000.0
 DEMO_LAW_B, DEMO_LAW_MC, DEMO_LAW_M_MAX = 1.0, 2.0, 7.5
 #: Weibull renewal process of :func:`renewal_catalog` (shape, scale in days)
 RENEWAL_SHAPE, RENEWAL_SCALE_DAYS = 0.6, 0.5
+#: Split dates of every synthetic catalog: train, val and test starts as fractions of its
+#: span (the RECAST paper's layout; the demo's catalog and its stored summary use them)
+SPLIT_FRACTIONS = (0.1, 0.6, 0.8)
+
+
+def split_dates(start: Any, span_days: float) -> dict[str, pd.Timestamp]:
+    """``train_start``, ``val_start``, ``test_start`` at :data:`SPLIT_FRACTIONS` of a span.
+
+    Parameters
+    ----------
+    start
+        UTC start of the span.
+    span_days
+        Its length in days.
+    """
+    origin = to_utc(start, "start")
+    return {key: origin + pd.Timedelta(days=frac * span_days) for key, frac in
+            zip(("train_start", "val_start", "test_start"), SPLIT_FRACTIONS, strict=True)}
+
+
+def days_catalog(days: np.ndarray, magnitudes: np.ndarray, origin: Any, span_days: float, *,
+                 resolution: Literal["ns", "ms"] = "ms", **metadata: Any) -> Catalog:
+    """The one days-to-Catalog construction of the synthetic catalogs, with split dates.
+
+    Parameters
+    ----------
+    days, magnitudes
+        (N,) event times in days since ``origin`` and magnitudes.
+    origin
+        UTC time of day 0 (the metadata ``start``).
+    span_days
+        Length of the catalog (``end`` is ``origin + span_days``); the split dates sit at
+        :data:`SPLIT_FRACTIONS` of it.
+    resolution
+        Times rounded to the millisecond (as real catalogs keep them) or nanosecond.
+    **metadata
+        Further metadata (``name``, ``source``, ``mag_completeness``, ``extra`` ...).
+    """
+    start = to_utc(origin, "origin")
+    md = CatalogMetadata(start=start, end=start + pd.Timedelta(days=span_days),
+                         **split_dates(start, span_days), **{"mag_roundoff": 0.01, **metadata})
+    return Catalog.from_days(days, magnitudes, start, metadata=md, resolution=resolution)
 
 
 def synthetic_catalog(
@@ -53,7 +97,7 @@ def synthetic_catalog(
     rng
         Seed or generator.
     start
-        UTC start date; splits are placed at 10%, 60% and 80% of the span.
+        UTC start date; split dates at :data:`SPLIT_FRACTIONS` (10%, 60%, 80%) of the span.
     """
     gen = as_generator(rng)
     span = years * 365.25
@@ -74,16 +118,8 @@ def synthetic_catalog(
     order = np.argsort(t[keep], kind="stable")
     t, m = t[keep][order], np.round(m[keep][order], 2)
     m = np.where(m <= mc, mc + 0.01, m)  # events are strictly above Mc after rounding
-    origin = pd.Timestamp(start, tz="UTC")
-    times = origin + pd.to_timedelta(np.round(t * 86_400_000).astype(np.int64), unit="ms")
-    md = CatalogMetadata(
-        name="synthetic", source="geohazard.examples.synthetic_catalog", mag_completeness=mc,
-        mag_roundoff=0.01, start=origin, end=origin + pd.Timedelta(days=span),
-        train_start=origin + pd.Timedelta(days=0.1 * span),
-        val_start=origin + pd.Timedelta(days=0.6 * span),
-        test_start=origin + pd.Timedelta(days=0.8 * span),
-    )
-    return Catalog(pd.DataFrame({"time": times, "magnitude": m}), md)
+    return days_catalog(t, m, start, span, name="synthetic",
+                        source="geohazard.examples.synthetic_catalog", mag_completeness=mc)
 
 
 def etas_catalog(
@@ -94,8 +130,9 @@ def etas_catalog(
     """A temporal ETAS simulation with RECAST-style split dates (the demo's default catalog).
 
     Parameters ``mu = 0.5 /day, k = 0.008, alpha = 0.8, c = 0.01 d, p = 1.15``, b = 1,
-    Mc = 2.0, maximum magnitude 7.5 (branching ratio about 0.49); splits at 10%, 60% and 80%
-    of the span. The true parameters are kept in ``metadata.extra["truth"]``.
+    Mc = 2.0, maximum magnitude 7.5 (branching ratio about 0.49); split dates at
+    :data:`SPLIT_FRACTIONS` of the span. The true parameters are kept in
+    ``metadata.extra["truth"]``.
 
     Parameters
     ----------
@@ -112,26 +149,18 @@ def etas_catalog(
     truth = ETASParams(**ETAS_CATALOG_TRUTH)
     law = MagnitudeLaw(b=DEMO_LAW_B, mc=DEMO_LAW_MC, m_max=DEMO_LAW_M_MAX)
     seq = simulate_catalog(truth, law, days, as_generator(rng))
-    origin = pd.Timestamp(start, tz="UTC")
-    times = origin + pd.to_timedelta(np.round(seq.times * 86_400_000).astype(np.int64), unit="ms")
     mags = np.maximum(np.round(seq.magnitudes, 2), law.mc + 0.01)
-
-    def at(frac: float) -> pd.Timestamp:
-        return origin + pd.Timedelta(days=frac * days)
-
-    md = CatalogMetadata(
-        name="etas-synthetic", source="geohazard.examples.etas_catalog", mag_completeness=law.mc,
-        mag_roundoff=0.01, start=origin, end=at(1.0), train_start=at(0.1), val_start=at(0.6),
-        test_start=at(0.8), extra={"truth": truth.to_dict(), "b": law.b, "m_max": law.m_max},
-    )
-    return Catalog(pd.DataFrame({"time": times, "magnitude": mags}), md)
+    return days_catalog(seq.times, mags, start, days, name="etas-synthetic",
+                        source="geohazard.examples.etas_catalog", mag_completeness=law.mc,
+                        extra={"truth": truth.to_dict(), "b": law.b, "m_max": law.m_max})
 
 
 def renewal_catalog(n_events: int = 4000, rng: RNGLike = 0) -> Catalog:
     """Weibull renewal process (shape 0.6, scale 0.5 d), GR magnitudes (b = 1, Mc = 2).
 
     Its exact log-likelihood is :func:`geohazard.testing.renewal_log_likelihood`. Split
-    dates at 5 %, 60 % and 80 % of the span (train, val, test starts).
+    dates at :data:`SPLIT_FRACTIONS` of the span (train, val, test starts); times to the
+    nanosecond (short Weibull gaps would tie at the millisecond).
 
     Parameters
     ----------
@@ -143,14 +172,6 @@ def renewal_catalog(n_events: int = 4000, rng: RNGLike = 0) -> Catalog:
     gen = as_generator(rng)
     t = np.cumsum(RENEWAL_SCALE_DAYS * gen.weibull(RENEWAL_SHAPE, size=n_events))
     mags = np.round(2.005 + gen.exponential(1 / np.log(10), size=n_events), 2)
-    origin = pd.Timestamp("2000-01-01", tz="UTC")
-    end = float(t[-1]) + 1e-3
-
-    def at(frac: float) -> pd.Timestamp:
-        return origin + pd.to_timedelta(frac * end, unit="D")
-
-    md = CatalogMetadata(name="synthetic-renewal", source="geohazard synthetic",
-                         mag_completeness=2.0, mag_roundoff=0.01, start=origin, end=at(1.0),
-                         train_start=at(0.05), val_start=at(0.6), test_start=at(0.8))
-    times = origin + pd.to_timedelta(t, unit="D")
-    return Catalog(pd.DataFrame({"time": times, "magnitude": mags}), md)
+    return days_catalog(t, mags, "2000-01-01", float(t[-1]) + 1e-3, resolution="ns",
+                        name="synthetic-renewal", source="geohazard synthetic",
+                        mag_completeness=2.0)
