@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 
 from geohazard.catalog.core import Catalog
-from geohazard.examples import RENEWAL_SCALE_DAYS, RENEWAL_SHAPE, renewal_catalog
+from geohazard.examples import RENEWAL_SCALE_DAYS, RENEWAL_SHAPE, renewal_catalog, split_dates
 from geohazard.exceptions import InputError
 from geohazard.forecast.recast.estimator import Recast
 from geohazard.forecast.recast.train import TrainConfig
@@ -32,10 +32,8 @@ def _with_splits(catalog: Catalog) -> Catalog:
     if len(catalog) < 50:
         raise InputError(f"demo: catalog '{md.name}' has {len(catalog)} events; need >= 50")
     t0, t1 = catalog.times[0], catalog.times[-1]
-    span = t1 - t0
     return catalog.with_metadata(start=md.start or t0, end=md.end or t1 + pd.Timedelta("1s"),
-                                 train_start=t0 + 0.05 * span, val_start=t0 + 0.6 * span,
-                                 test_start=t0 + 0.8 * span)
+                                 **split_dates(t0, catalog.day_of(t1) - catalog.day_of(t0)))
 
 
 def run_demo(catalog: Catalog | None, out_dir: Path, rng: int, *, budget_s: float = 30.0,
