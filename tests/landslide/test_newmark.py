@@ -149,29 +149,60 @@ def test_displacements_non_negative_and_monotone(ac: float, amax: float, m: floa
     assert 0.0 <= p <= 0.335
 
 
-def test_newmark_maps() -> None:
+def _grid() -> tuple:
     from geohazard.landslide.raster import from_array
 
     x, y = np.arange(4) * 30.0, np.arange(3)[::-1] * 30.0
     slope = from_array(np.array([[0.0, 10, 20, 30], [35, 40, 45, 50], [5, 15, 25, 60.0]]),
                        x, y, "EPSG:32610")
-    pga = from_array(np.full((3, 4), 0.4), x, y, "EPSG:32610")
+    return slope, from_array(np.full((3, 4), 0.4), x, y, "EPSG:32610")
+
+
+def test_newmark_maps() -> None:
+    slope, pga = _grid()
     maps = newmark_maps(slope, pga, cohesion_kpa=5.0, friction_deg=32.0)
-    fs = maps.factor_of_safety.values
+    fs = maps["fs"].values
     assert np.isinf(fs[0, 0])  # flat
     assert np.all(np.diff(fs[0, 1:]) < 0)  # steeper -> lower FS
-    dn = maps.displacement_cm.values
+    dn = maps["dn_cm"].values
     assert dn[0, 0] == 0.0 and np.all(dn >= 0)
-    expected = jibson_2007(maps.critical_acceleration_g.values, 0.4)
+    expected = jibson_2007(maps["ac_g"].values, 0.4)
     np.testing.assert_allclose(dn, expected)
-    np.testing.assert_allclose(maps.probability.values, jibson_2000_probability(expected))
-    assert set(maps.to_dataset().data_vars) == {"fs", "ac_g", "dn_cm", "p_failure"}
+    np.testing.assert_allclose(maps["p_failure"].values, jibson_2000_probability(expected))
+    assert set(maps.data_vars) == {"fs", "ac_g", "dn_cm", "p_failure"}
     bt = newmark_maps(slope, pga, model="bray_travasarou2007", magnitude=7.0)
-    assert np.all(bt.displacement_cm.values >= 0)
+    assert np.all(bt["dn_cm"].values >= 0)
     with pytest.raises(ParameterError, match="magnitude"):
         newmark_maps(slope, pga, model="jibson2007_m")
     with pytest.raises(ParameterError, match="unknown"):
         newmark_maps(slope, pga, model="nope")
+
+
+def test_newmark_dataset_has_units_crs_and_the_dataclass_values() -> None:
+    """Issue 13: a Dataset with units and long_name on every variable, values as before.
+
+    The old ``NewmarkMaps`` fields were, cell by cell, these four formulas.
+    """
+    import xarray as xr
+
+    from geohazard.landslide.newmark import NewmarkMaps
+
+    slope, pga = _grid()
+    ds = newmark_maps(slope, pga, cohesion_kpa=5.0, friction_deg=32.0, saturation=0.2)
+    assert isinstance(ds, xr.Dataset) and ds.attrs["model"] == "jibson2007"
+    units = {"fs": "1", "ac_g": "g", "dn_cm": "cm", "p_failure": "1"}
+    assert {n: ds[n].attrs["units"] for n in ds.data_vars} == units
+    assert all(ds[n].attrs["long_name"] for n in ds.data_vars)
+    assert ds.rio.crs.to_epsg() == 32610 and ds["dn_cm"].rio.crs.to_epsg() == 32610
+    fs = factor_of_safety(slope.values, 5.0, 32.0, 2.4, 15.7, 0.2)
+    ac = critical_acceleration(fs, slope.values)
+    dn = jibson_2007(ac, np.full((3, 4), 0.4))
+    for name, old in (("fs", fs), ("ac_g", ac), ("dn_cm", dn),
+                      ("p_failure", jibson_2000_probability(dn))):
+        np.testing.assert_array_equal(ds[name].values, old)
+    with pytest.warns(DeprecationWarning, match="xarray.Dataset"):
+        old_view = NewmarkMaps.from_dataset(ds)
+    np.testing.assert_array_equal(old_view.displacement_cm.values, dn)
 
 
 def test_godt2008_coverage_counts_quantiles() -> None:

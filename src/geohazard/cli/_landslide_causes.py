@@ -13,15 +13,12 @@ import typer
 from geohazard.cli._common import JsonOpt, console, emit_json, kv_table
 from geohazard.cli._landslide_hazard import (
     AmpOpt,
-    _amp_file,
-    _ground_motion_inputs,
     _progress,
     check_choice,
     check_flag,
     cli_terms,
 )
 from geohazard.exceptions import ParameterError
-from geohazard.io_utils import ensure_dir
 
 ReportOpt = Annotated[bool, typer.Option("--report/--no-report", help="Write report.html "
                                          "and the figure.")]
@@ -43,8 +40,7 @@ def amplification(
     json_out: JsonOpt = None,
 ) -> None:
     """Topographic amplification (frequency-scaled curvature) and Vs30 rasters from a DEM."""
-    from geohazard.landslide.amplification import amplification_geotiff
-    from geohazard.landslide.raster import read_preview
+    from geohazard.workflows.landslide import amplification_job
 
     check_flag("vs_mps", vs, "--vs")
     check_flag("freq_hz", freq, "--freq")
@@ -52,17 +48,10 @@ def amplification(
     check_choice(tectonic, ("active", "stable"), "--tectonic")
     with _progress("amplification") as bar, cli_terms({"tile": "--tile"}):
         task = bar.add_task("windows", total=None)
-        res = amplification_geotiff(dem, out, vs, freq, vs30_path=vs30, tectonic=tectonic,
-                                    tile=tile,
+        figures = amplification_job(dem, out, vs, freq, vs30=vs30, tectonic=tectonic,
+                                    tile=tile, report=report,
                                     progress=lambda d, t: bar.update(task, completed=d,
                                                                      total=t))
-    if report:
-        from geohazard.report.landslide_themes import write_causes_report
-
-        write_causes_report(out, res.stats, read_preview(res.paths["amplification"]))
-    figures = {k: v for k, v in res.stats.items() if k != "relation"}
-    figures.update(relation_verified=res.stats["relation"]["verified"],
-                   relation_gain=res.stats["relation"]["gain"], out=str(out))
     console.print(kv_table("Shaking amplification", figures))
     emit_json(json_out, figures)
 
@@ -79,51 +68,14 @@ def pga_relation(
     json_out: JsonOpt = None,
 ) -> None:
     """Landslide density and frequency ratio by PGA class, with and without amplification."""
-    from geohazard.io_utils import atomic_path
-    from geohazard.landslide.amplification import load_amplification
-    from geohazard.landslide.checks import remove_new_dirs
-    from geohazard.landslide.inventory import inventory_rasters, read_inventory
-    from geohazard.landslide.raster import read_raster
-    from geohazard.landslide.shaking_relation import pga_landslide_relation
+    from geohazard.workflows.landslide import pga_relation_job
 
-    ref = read_raster(grid, crs="EPSG:4326") if grid is not None else None
-    if ref is None and pga is not None:
-        ref = read_raster(pga, crs="EPSG:4326", units="g")
-    if ref is None and shakemap is not None:
-        from geohazard.landslide.shakemap import read_shakemap_grid
-
-        ref = read_shakemap_grid(shakemap).layer("pga")
-    if ref is None:
-        raise ParameterError("give exactly one of --shakemap and --pga")
-    pga_da, _, _ = _ground_motion_inputs(ref, shakemap, pga, None)
-    amp = None
-    if amplification is not None:
-        _amp_file(amplification)
-        amp, _ = load_amplification(amplification)
-    inv = inventory_rasters(read_inventory(inventory), ref)
-    rel = pga_landslide_relation(pga_da, inv, amplification=amp)
-    with remove_new_dirs(out):
-        ensure_dir(out)
-        for name, t in rel.tables.items():
-            with atomic_path(out / f"pga_classes_{name.split()[0]}.csv", suffix=".csv") as tmp:
-                t.to_csv(tmp, index=False)
-        _pga_figure(rel, out)
-    d = rel.to_dict()
+    with cli_terms({"amplification": "--amplification"}):
+        d = pga_relation_job(inventory, out, shakemap=shakemap, pga=pga, grid=grid,
+                             amplification=amplification)
     console.print(kv_table("PGA-landslide relation", {f"spearman ({k})": v for k, v in
                                                       d["spearman"].items()}))
-    emit_json(json_out, {**d, "out": str(out)})
-
-
-def _pga_figure(rel: Any, out: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    from geohazard.plotting.landslide_causes import plot_pga_relation
-    from geohazard.report.landslide_themes import save_figure
-
-    fig, ax = plt.subplots(figsize=(8, 4))
-    plot_pga_relation(rel.tables, ax=ax)
-    save_figure(fig, out / "pga_relation.png")
-    plt.close(fig)
+    emit_json(json_out, d)
 
 
 def modes(
@@ -139,37 +91,15 @@ def modes(
     json_out: JsonOpt = None,
 ) -> None:
     """Classify landslides as fall, slide, avalanche or deformation (Hungr et al. 2014)."""
-    from geohazard.io_utils import atomic_path
-    from geohazard.landslide.checks import remove_new_dirs
-    from geohazard.landslide.inventory import read_inventory
-    from geohazard.landslide.modes import run_modes
+    from geohazard.workflows.landslide import modes_job
 
     check_flag("n_folds", folds, "--folds")
     check_flag("seed", seed, "--seed")
-    if not dem.exists():
-        from geohazard.exceptions import DataFileNotFoundError
-
-        raise DataFileNotFoundError(f"DEM not found: {dem}")
     with cli_terms({"n_folds": "--folds"}):
-        res = run_modes(read_inventory(inventory), dem, label_col=label_col, n_folds=folds,
-                        rng=seed)
-    with remove_new_dirs(out):
-        ensure_dir(out)
-        with atomic_path(out / "modes.gpkg", suffix=".gpkg") as tmp:
-            res.table.to_file(tmp, driver="GPKG", layer="modes")
-        with atomic_path(out / "modes_summary.csv", suffix=".csv") as tmp:
-            res.summary.to_csv(tmp, index=False)
-        if report:
-            from geohazard.report.landslide_themes import write_modes_report
-
-            write_modes_report(out, res)
-    counts = {r.mode: {"count": int(r.count), "area_km2": float(r.area_km2)}
-              for r in res.summary.itertuples()}
-    figures: dict[str, Any] = {"n_landslides": len(res.table), "modes": counts,
-                               "rules": res.rules, "out": str(out)}
-    if res.cv is not None:
-        figures["classifier"] = res.cv.to_dict()
-    console.print(kv_table("Landslide modes", {k: v["count"] for k, v in counts.items()}))
+        figures, _ = modes_job(inventory, dem, out, label_col=label_col, n_folds=folds,
+                               rng=seed, report=report)
+    console.print(kv_table("Landslide modes", {k: v["count"] for k, v in
+                                               figures["modes"].items()}))
     emit_json(json_out, figures)
 
 
@@ -196,23 +126,18 @@ def evolution(
     json_out: JsonOpt = None,
 ) -> None:
     """Fit exponential and power-law decay of landslide activity back to the background."""
-    from geohazard.landslide.evolution import fit_evolution, read_activities
-    from geohazard.landslide.recovery import published_recovery_times
+    from geohazard.workflows.landslide import evolution_job
 
     for name, value, flag in (("recovery_fraction", recovery_fraction, "--recovery-fraction"),
                               ("n_boot", n_boot, "--n-boot"), ("seed", seed, "--seed"),
                               ("background", background, "--background")):
         check_flag(name, value, flag)
     ev = _event_date(event_date)
-    series = read_activities(files, time_col, value_col)
     with console.status("fitting decay (bootstrap)"):
-        res = fit_evolution(series, ev, background=background,
-                            recovery_fraction=recovery_fraction, n_boot=n_boot, rng=seed)
-    published = published_recovery_times()
-    _write_evolution(out, res, published, report)
-    d = res.to_dict()
-    d["published"] = published.to_dict(orient="records")
-    d["out"] = str(out)
+        d, _, _ = evolution_job(files, out, event_date=ev, time_col=time_col,
+                                value_col=value_col, background=background,
+                                recovery_fraction=recovery_fraction, n_boot=n_boot, rng=seed,
+                                report=report)
     console.print(kv_table("Landslide activity decay", {
         "best model": d["best_model"],
         "decay time (yr)": d["decay_time_years"]["value"],
@@ -232,24 +157,3 @@ def _event_date(text: str | None) -> Any:
     except (ValueError, TypeError) as exc:
         raise ParameterError(f"--event-date must be a date such as 2005-10-08, got "
                              f"{text!r}") from exc
-
-
-def _write_evolution(out: Path, res: Any, published: Any, report: bool) -> None:
-    import numpy as np
-
-    from geohazard.io_utils import atomic_path
-    from geohazard.landslide.checks import remove_new_dirs
-
-    table = res.series.copy()
-    for name, fit in res.fits.items():
-        fitted = fit.predict(table["years"].clip(lower=0).to_numpy())
-        table[f"fit_{name}"] = np.where(table["post"], fitted, np.nan)
-    table["time"] = table["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    with remove_new_dirs(out):
-        ensure_dir(out)
-        with atomic_path(out / "evolution.csv", suffix=".csv") as tmp:
-            table.to_csv(tmp, index=False)
-        if report:
-            from geohazard.report.landslide_themes import write_evolution_report
-
-            write_evolution_report(out, res, published)

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from geohazard.cli._common import JsonOpt, console, emit_json, kv_table
-from geohazard.exceptions import GeohazardError, InputError, ParameterError
+from geohazard.exceptions import GeohazardError, ParameterError
 
 
 @contextlib.contextmanager
@@ -69,27 +69,6 @@ AmpOpt = Annotated[Path | None, typer.Option(
     "PGA and PGV are multiplied by its topographic factor.")]
 
 
-def _amp_file(folder: Path | None) -> Path | None:
-    """The amplification raster of a folder, checked (None when no folder given)."""
-    if folder is None:
-        return None
-    from geohazard.landslide.amplification import FILES, load_amplification
-
-    with cli_terms({"amplification": "--amplification"}):
-        load_amplification(folder)
-    return folder / FILES["amplification"]
-
-
-def _amplified(da: Any, folder: Path | None) -> Any:
-    if folder is None or da is None:
-        return da
-    from geohazard.landslide.amplification import apply_amplification, load_amplification
-
-    with cli_terms({"amplification": "--amplification"}):
-        amp, _ = load_amplification(folder)
-        return apply_amplification(da, amp)
-
-
 _USGS_FLAGS = {"slope_units": "--slope-units", "block_rows": "--block-rows",
                "pga_threshold_g": "--pga-threshold"}
 
@@ -117,8 +96,9 @@ def usgs_global(
     json_out: JsonOpt = None,
 ) -> None:
     """USGS global landslide model (Nowicki Jessee et al. 2018, operational version)."""
-    from geohazard.distributed import check_scheduler, open_client
-    from geohazard.landslide.usgs import SLOPE_UNITS, run_jessee2018
+    from geohazard.distributed import check_scheduler
+    from geohazard.landslide.usgs import SLOPE_UNITS
+    from geohazard.workflows.landslide import usgs_job
 
     check_choice(slope_units, SLOPE_UNITS, "--slope-units")
     check_choice(engine, ("serial", "dask"), "--engine")
@@ -128,22 +108,21 @@ def usgs_global(
         raise ParameterError(f"--scheduler: {exc}") from None
     check_flag("block_rows", block_rows, "--block-rows")
     check_flag("pga_threshold_g", pga_threshold, "--pga-threshold")
-    with _progress("Nowicki Jessee 2018") as bar, cli_terms(_USGS_FLAGS), \
-            open_client(scheduler, engine) as client:
+    with _progress("Nowicki Jessee 2018") as bar, cli_terms(_USGS_FLAGS):
         task = bar.add_task("rows", total=None)
 
         def tick(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        res = run_jessee2018(shakemap, lithology, landcover, slope, cti,
-                             slope_units=slope_units, out=out,
-                             block_rows=block_rows or (256 if client is not None else None),
-                             pga_threshold_g=pga_threshold, progress=tick,
-                             amplification=_amp_file(amplification), client=client)
-    rows = {k: res.stats[k] for k in ("event", "magnitude", "hagg_km2", "alert",
-                                      "max_coverage", "n_cells")}
+        with cli_terms({"amplification": "--amplification"}):
+            stats = usgs_job(shakemap, lithology, landcover, slope, cti, out,
+                             amplification=amplification, scheduler=scheduler, engine=engine,
+                             block_rows=block_rows, slope_units=slope_units,
+                             pga_threshold_g=pga_threshold, progress=tick)
+    rows = {k: stats[k] for k in ("event", "magnitude", "hagg_km2", "alert",
+                                  "max_coverage", "n_cells")}
     console.print(kv_table("USGS global landslide model", {**rows, "out": str(out)}))
-    emit_json(json_out, {**res.stats, "out": str(out)})
+    emit_json(json_out, stats)
 
 
 _NEWMARK_FLAGS = {"cohesion_kpa": "--cohesion", "friction_deg": "--friction",
@@ -173,10 +152,8 @@ def newmark(
     json_out: JsonOpt = None,
 ) -> None:
     """Infinite-slope Newmark analysis: FS, critical acceleration, displacement, P(failure)."""
-    import numpy as np
-
-    from geohazard.landslide.newmark import DISPLACEMENT_MODELS, newmark_maps
-    from geohazard.landslide.raster import read_raster, write_geotiffs
+    from geohazard.landslide.newmark import DISPLACEMENT_MODELS
+    from geohazard.workflows.landslide import newmark_job
 
     check_choice(model, DISPLACEMENT_MODELS, "--model")
     for name, value, flag in (("cohesion_kpa", cohesion, "--cohesion"),
@@ -186,47 +163,13 @@ def newmark(
                               ("saturation", saturation, "--saturation"),
                               ("magnitude", magnitude, "--magnitude")):
         check_flag(name, value, flag)
-    if (shakemap is None) == (pga is None):
-        raise InputError("give exactly one of --shakemap and --pga")
-    s = read_raster(slope, crs="EPSG:4326", units="degrees")
-    pga_da, pgv_da, mag = _ground_motion_inputs(s, shakemap, pga, magnitude)
-    pga_da, pgv_da = _amplified(pga_da, amplification), _amplified(pgv_da, amplification)
-    with cli_terms(_NEWMARK_FLAGS):
-        maps = newmark_maps(s, pga_da, cohesion_kpa=cohesion, friction_deg=friction,
-                            thickness_m=thickness, unit_weight=unit_weight,
-                            saturation=saturation, model=model, magnitude=mag, pgv_cms=pgv_da)
-    ds = maps.to_dataset()
-    write_geotiffs({str(n): ds[n].where(np.isfinite(ds[n])) for n in ds.data_vars}, out)
-    dn = ds["dn_cm"].values
-    figures: dict[str, Any] = {
-        "model": model, "cells": int(np.isfinite(dn).sum()),
-        "unstable_static": int(np.sum(ds["fs"].values <= 1.0)),
-        "dn_ge_5cm": int(np.sum(dn >= 5.0)),
-        "mean_p_failure": float(np.nanmean(ds["p_failure"].values)),
-        "amplified": amplification is not None, "max_pga_g": float(np.nanmax(pga_da.values)),
-        "out": str(out),
-    }
-    console.print(kv_table("Newmark analysis", figures))
-    emit_json(json_out, figures)
-
-
-def _ground_motion_inputs(grid: Any, shakemap: Path | None, pga: Path | None,
-                          magnitude: float | None) -> tuple[Any, Any, float | None]:
-    from geohazard.landslide.raster import align_to, read_raster
-    from geohazard.landslide.shakemap import read_shakemap_grid
-
-    if (shakemap is None) == (pga is None):
-        raise InputError("give exactly one of --shakemap and --pga")
-    if shakemap is not None:
-        sm = read_shakemap_grid(shakemap)
-        pga_da = align_to(sm.layer("pga"), grid) / 100.0  # %g -> g
-        pgv_da = align_to(sm.layer("pgv"), grid) if "PGV" in sm.fields else None
-        if magnitude is None:  # the event's; NaN when the grid has none
-            magnitude = sm.magnitude if sm.magnitude == sm.magnitude else None
-            check_flag("magnitude", magnitude, f"the magnitude of ShakeMap {shakemap}")
-        return pga_da, pgv_da, magnitude
-    pga_da = align_to(read_raster(pga, crs="EPSG:4326", units="g"), grid)  # type: ignore[arg-type]
-    return pga_da, None, magnitude
+    with cli_terms({**_NEWMARK_FLAGS, "amplification": "--amplification"}):
+        run = newmark_job(slope, out, shakemap=shakemap, pga=pga, magnitude=magnitude,
+                          amplification=amplification, cohesion_kpa=cohesion,
+                          friction_deg=friction, thickness_m=thickness,
+                          unit_weight=unit_weight, saturation=saturation, model=model)
+    console.print(kv_table("Newmark analysis", run.figures))
+    emit_json(json_out, run.figures)
 
 
 def scenario(
@@ -248,10 +191,8 @@ def scenario(
     json_out: JsonOpt = None,
 ) -> None:
     """Scenario PGA and PGV rasters from a finite rupture (NGA-West2 model from pygmm)."""
-    import numpy as np
-
-    from geohazard.landslide.groundmotion import GMPES, Rupture, parse_trace, scenario_shaking
-    from geohazard.landslide.raster import align_to, read_raster, write_geotiffs
+    from geohazard.landslide.groundmotion import GMPES, Rupture, parse_trace
+    from geohazard.workflows.landslide import scenario_job
 
     check_choice(gmpe.upper(), GMPES, "--gmpe")
     for name, value, flag in (("magnitude", magnitude, "--magnitude"), ("dip", dip, "--dip"),
@@ -260,36 +201,14 @@ def scenario(
         check_flag(name, value, flag)
     with cli_terms({"trace": "--trace", "ztor": "--ztor"}):
         rup = Rupture(magnitude, tuple(parse_trace(trace)), dip, rake, ztor, width)
-    g = read_raster(grid, crs="EPSG:4326")
-    _amp_file(amplification)
-    if vs30 is None and amplification is not None:  # the folder's Vs30 (site term)
-        vs30 = amplification / "vs30.tif"
-    vs = align_to(read_raster(vs30, crs="EPSG:4326"), g) if vs30 is not None else None
-    sl = align_to(read_raster(slope, crs="EPSG:4326"), g) if slope is not None else None
-    if vs is None and sl is None:
-        from geohazard.landslide.terrain import slope_deg  # --grid is then the DEM
-
-        sdeg = slope_deg(g)
-        sl = sdeg.copy(data=np.tan(np.radians(sdeg.values)))
-    with _progress(f"{gmpe} scenario") as bar:
-        task = bar.add_task("cells", total=g.size)
-        ds = scenario_shaking(rup, g, vs30=vs, slope_mm=sl, gmpe=gmpe,
-                              progress=lambda d, t: bar.update(task, completed=d))
-    names = ["pga_g", "pgv_cms", "vs30", "rrup", "rjb", "rx"]
-    figures = {"gmpe": gmpe.upper(), "mechanism": rup.mechanism,
-               "width_km": rup.down_dip_width, "amplified": amplification is not None,
-               "max_pga_g_unamplified": float(ds.pga_g.max()),
-               "max_pgv_cms_unamplified": float(ds.pgv_cms.max())}
-    if amplification is not None:
-        ds["pga_g_unamplified"], ds["pgv_cms_unamplified"] = ds.pga_g, ds.pgv_cms
-        ds["pga_g"] = _amplified(ds.pga_g, amplification)
-        ds["pgv_cms"] = _amplified(ds.pgv_cms, amplification)
-        names += ["pga_g_unamplified", "pgv_cms_unamplified"]
-    write_geotiffs({n: ds[n] for n in names}, out)
-    figures.update({"max_pga_g": float(ds.pga_g.max()), "max_pgv_cms": float(ds.pgv_cms.max()),
-                    "cells": int(g.size), "out": str(out)})
-    console.print(kv_table("Scenario shaking", figures))
-    emit_json(json_out, figures)
+    with _progress(f"{gmpe} scenario") as bar, \
+            cli_terms({"amplification": "--amplification"}):
+        task = bar.add_task("cells", total=None)
+        run = scenario_job(rup, grid, out, vs30=vs30, slope=slope, gmpe=gmpe,
+                           amplification=amplification,
+                           progress=lambda d, t: bar.update(task, completed=d, total=t))
+    console.print(kv_table("Scenario shaking", run.figures))
+    emit_json(json_out, run.figures)
 
 
 def scaling(

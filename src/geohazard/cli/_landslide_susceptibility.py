@@ -271,17 +271,19 @@ def susceptibility(
     rasters = _load_factors(factor, crs, set(cats))
     ref = next(iter(rasters.values()))
     with cli_terms(_FLAGS):
-        ds = inv.inventory_rasters(inv.read_inventory(inventory, crs=crs), ref)
+        gdf = inv.read_inventory(inventory, crs=crs)
+        ds = inv.inventory_rasters(gdf, ref)
     with console.status(f"fitting {method} with blocked cross-validation"), cli_terms(_FLAGS):
         res = susceptibility_job(rasters, ds["mask"].rio.write_crs(ref.rio.crs), out,
-                                 report=report, method=method, categorical=cats,
-                                 balance=balance, block_size=block_size, n_folds=folds,
-                                 n_estimators=trees, inventory=ds, rng=seed)
+                                 report=report, landslides=gdf, method=method,
+                                 categorical=cats, balance=balance, block_size=block_size,
+                                 n_folds=folds, n_estimators=trees, inventory=ds, rng=seed)
     console.print(kv_table("susceptibility", {
         "method": method, "cells": res["n_cells"], "landslide cells": res["n_landslide_cells"],
         "held-out AUC": res["cv"]["auc_mean"], "AUC std": res["cv"]["auc_std"],
         "prediction-rate AUC": res["cv"]["prediction_rate"]["auc"],
-        "GeoTIFF": res["susceptibility_tif"], "report": res.get("report", "-")}))
+        "GeoTIFF": res["susceptibility_tif"], "GeoPackage": res["landslides_gpkg"],
+        "report": res.get("report", "-")}))
     emit_json(json_out, res)
 
 

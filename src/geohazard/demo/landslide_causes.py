@@ -68,27 +68,16 @@ def _rupture(dem: Any) -> Any:
 
 def _causes(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     from geohazard.landslide import raster as rst
-    from geohazard.landslide.amplification import amplification_geotiff, apply_amplification
-    from geohazard.landslide.groundmotion import scenario_shaking
-    from geohazard.landslide.newmark import newmark_maps
+    from geohazard.workflows.landslide import hazard_job
 
-    res = amplification_geotiff(folder / "dem.tif", folder / "amplification", VS_MPS, FREQ_HZ)
     dem = rst.read_raster(folder / "dem.tif", name="dem", units="m")
-    amp = rst.read_raster(res.paths["amplification"], name="topo_amplification", units="1")
-    vs30 = rst.read_raster(res.paths["vs30"], name="vs30", units="m/s")
-    slope = rst.read_raster(folder / "slope_deg.tif", name="slope_deg", units="degrees")
-    crest, valley = _crest_valley(dem, amp.values)
-    coarse = dem.coarsen(x=10, y=10, boundary="trim").mean()
-    coarse = coarse.rio.write_crs(dem.rio.crs)
-    shake = scenario_shaking(_rupture(dem), coarse,
-                             vs30=rst.align_to(vs30, coarse, "average"), gmpe="ASK14")
-    pga = rst.align_to(shake["pga_g"], dem, "bilinear")
-    pga = pga.where(np.isfinite(pga), float(np.nanmedian(shake["pga_g"].values)))
-    pga_amp = apply_amplification(pga, amp)
-    kw = {"cohesion_kpa": 10.0, "friction_deg": 30.0, "model": "jibson2007"}
-    plain, ampl = (newmark_maps(slope, p, **kw) for p in (pga, pga_amp))
-    dn0, dn1 = plain.displacement_cm.values, ampl.displacement_cm.values
-    st = res.stats
+    run = hazard_job(folder / "dem.tif", folder / "slope_deg.tif", _rupture(dem),
+                     folder / "amplification", vs_mps=VS_MPS, freq_hz=FREQ_HZ, coarsen=10,
+                     gmpe="ASK14", cohesion_kpa=10.0, friction_deg=30.0, model="jibson2007")
+    ds, st = run.dataset, run.figures["amplification_stats"]
+    crest, valley = _crest_valley(ds["dem"], ds["amplification"].values)
+    dn0, dn1 = ds["dn_cm"].values, ds["dn_cm_amplified"].values
+    pga, pga_amp = ds["pga_g"].values, ds["pga_amplified_g"].values
     out = {"vs_mps": VS_MPS, "freq_hz": FREQ_HZ, "wavelength_m": st["wavelength_m"],
            "crest_amplification": crest, "valley_amplification": valley,
            "amplification_min": st["amplification_min"],
@@ -96,17 +85,18 @@ def _causes(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
            "share_amplified": st["share_amplified"], "vs30_mean": st["vs30_mean"],
            "vs30_min": st["vs30_min"], "vs30_max": st["vs30_max"],
            "relation_verified": bool(st["relation"]["verified"]),
-           "scenario_magnitude": MAGNITUDE, "pga_median_g": float(np.nanmedian(pga.values)),
-           "pga_amplified_median_g": float(np.nanmedian(pga_amp.values)),
-           "pga_amplified_max_g": float(np.nanmax(pga_amp.values)),
+           "scenario_magnitude": MAGNITUDE, "pga_median_g": float(np.nanmedian(pga)),
+           "pga_amplified_median_g": float(np.nanmedian(pga_amp)),
+           "pga_amplified_max_g": float(np.nanmax(pga_amp)),
            "newmark_median_cm": _finite_median(dn0),
            "newmark_amplified_median_cm": _finite_median(dn1),
            "share_statically_unstable": float(np.mean(np.isinf(dn0))),
            "share_dn_over_5cm": float(np.nanmean(dn0 > 5.0)),
            "share_dn_over_5cm_amplified": float(np.nanmean(dn1 > 5.0)),
-           "probability_mean": float(np.nanmean(plain.probability.values)),
-           "probability_amplified_mean": float(np.nanmean(ampl.probability.values))}
-    return out, {"stats": st, "amp": amp, "newmark": (plain, ampl)}
+           "probability_mean": float(np.nanmean(ds["p_failure"].values)),
+           "probability_amplified_mean": float(np.nanmean(ds["p_failure_amplified"].values))}
+    amp = ds["amplification"].rename("topo_amplification")
+    return out, {"stats": st, "amp": amp, "hazard": ds}
 
 
 # --------------------------------------------------------------------------- modes
@@ -155,10 +145,11 @@ def _mode_case(folder: Path) -> tuple[Path, Any]:
 
 
 def _modes(folder: Path) -> tuple[dict[str, Any], Any]:
-    from geohazard.landslide.modes import MODES, run_modes
+    from geohazard.landslide.modes import MODES
+    from geohazard.workflows.landslide import modes_job
 
     dem, inv = _mode_case(folder)
-    res = run_modes(inv, dem)
+    _, res = modes_job(inv, dem, None, report=False)
     got = res.table["mode"].astype(str)
     counts = {m: int((got == m).sum()) for m in MODES}
     true_counts = {m: int((inv["true_mode"] == m).sum()) for m in MODES}
@@ -173,8 +164,7 @@ def _modes(folder: Path) -> tuple[dict[str, Any], Any]:
 def _evolution(gen: np.random.Generator) -> tuple[dict[str, Any], Any, Any]:
     import pandas as pd
 
-    from geohazard.landslide.evolution import fit_evolution
-    from geohazard.landslide.recovery import published_recovery_times
+    from geohazard.workflows.landslide import evolution_job
 
     event = pd.Timestamp("2008-05-12", tz="UTC")
     yrs = np.arange(-5.0, 25.0, 0.25)
@@ -182,9 +172,9 @@ def _evolution(gen: np.random.Generator) -> tuple[dict[str, Any], Any, Any]:
                      BACKGROUND + EXCESS * np.exp(-np.clip(yrs, 0, None) / TRUE_TAU_YEARS))
     series = pd.DataFrame({"time": event + pd.to_timedelta(yrs * 365.25, unit="D"),
                            "value": truth * gen.lognormal(0.0, NOISE, yrs.size)})
-    res = fit_evolution(series, event, recovery_fraction=RECOVERY_FRACTION, n_boot=100,
-                        rng=gen)
-    d = res.to_dict()
+    d, res, published = evolution_job(series, None, event_date=event,
+                                      recovery_fraction=RECOVERY_FRACTION, n_boot=100,
+                                      rng=gen, report=False)
     # excess back within 10% of the background: tau ln(EXCESS / (f * BACKGROUND))
     true_rec = TRUE_TAU_YEARS * float(np.log(EXCESS / (RECOVERY_FRACTION * BACKGROUND)))
     dec, rec = d["decay_time_years"], d["recovery_time_years"]
@@ -196,7 +186,7 @@ def _evolution(gen: np.random.Generator) -> tuple[dict[str, Any], Any, Any]:
            "recovery_time_rel_error": abs(rec["value"] - true_rec) / true_rec,
            "best_model": d["best_model"], "background": d["background"],
            "n_observations": int(yrs.size)}
-    return out, res, published_recovery_times()
+    return out, res, published
 
 
 def run_chain(out_dir: Path, seed: int = 0, report: Any = None) -> dict[str, Any]:

@@ -12,8 +12,11 @@ Modules:
     Slope, aspect, relief and curvatures with true cell sizes; windowed and Dask runs.
 ``hydrology``
     D8 upslope area and the topographic wetness index.
-``faults``
+``faults``, ``fault_reading``
     Fault reading, distance to fault, hanging wall / footwall and active-side classification.
+``vector``, ``categorical``
+    GeoPackage outputs with a CRS (landslides with their susceptibility and class, fault
+    traces with their side); class GeoTIFFs with a colour table and class names.
 ``inventory``
     Landslide inventories (polygons or points) to raster masks and cell tables.
 ``factors``
@@ -57,7 +60,10 @@ _EXPORTS = {
     "fit_scaling": "scaling", "topographic_amplification": "amplification",
     "pga_landslide_relation": "shaking_relation", "classify_modes": "modes", "run_modes": "modes",
     "fit_decay": "evolution", "fit_evolution": "evolution", "published_recovery_times": "recovery",
-    "synthetic_case": "synthetic",
+    "synthetic_case": "synthetic", "write_gpkg": "vector",
+    "landslides_with_susceptibility": "vector", "fault_traces_with_side": "vector",
+    "susceptibility_classes": "vector", "write_class_geotiff": "categorical",
+    "read_class_geotiff": "categorical", "ClassScheme": "categorical",
 }
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

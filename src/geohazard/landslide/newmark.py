@@ -412,19 +412,75 @@ def godt2008_coverage(
 # --------------------------------------------------------------------------- maps
 
 
+#: Variables of :func:`newmark_maps`: name -> (units, long_name).
+NEWMARK_VARIABLES = {
+    "fs": ("1", "static factor of safety (infinite slope)"),
+    "ac_g": ("g", "critical (yield) acceleration"),
+    "dn_cm": ("cm", "Newmark displacement"),
+    "p_failure": ("1", "probability of slope failure (Jibson et al. 2000)"),
+    "pga_g": ("g", "peak ground acceleration"),
+    "pgv_cms": ("cm/s", "peak ground velocity"),
+}
+
+
 @dataclass(frozen=True)
 class NewmarkMaps:
-    """Rasters of a Newmark analysis on one grid (frozen)."""
+    """Deprecated: :func:`newmark_maps` returns an :class:`xarray.Dataset` now.
+
+    Kept for code that built or received these maps; build one with
+    :meth:`from_dataset`. Creating one warns with :class:`DeprecationWarning`.
+    """
 
     factor_of_safety: xr.DataArray
     critical_acceleration_g: xr.DataArray
     displacement_cm: xr.DataArray
     probability: xr.DataArray
 
+    def __post_init__(self) -> None:
+        import warnings
+
+        warnings.warn("NewmarkMaps is deprecated: newmark_maps() returns an xarray.Dataset "
+                      "(variables fs, ac_g, dn_cm, p_failure with units)",
+                      DeprecationWarning, stacklevel=3)
+
+    @classmethod
+    def from_dataset(cls, ds: xr.Dataset) -> NewmarkMaps:
+        """The old dataclass view of a :func:`newmark_maps` Dataset (deprecated)."""
+        return cls(ds["fs"], ds["ac_g"], ds["dn_cm"], ds["p_failure"])
+
     def to_dataset(self) -> xr.Dataset:
         """All layers in one :class:`xarray.Dataset`."""
         return xr.Dataset({"fs": self.factor_of_safety, "ac_g": self.critical_acceleration_g,
                            "dn_cm": self.displacement_cm, "p_failure": self.probability})
+
+
+def newmark_dataset(ref: xr.DataArray, layers: dict[str, Any],
+                    variables: dict[str, tuple[str, str]] | None = None,
+                    **attrs: Any) -> xr.Dataset:
+    """Arrays on the grid of ``ref`` as a Dataset with ``units`` and ``long_name`` on each.
+
+    Parameters
+    ----------
+    ref
+        Raster defining the grid and CRS (written with ``rio.write_crs``).
+    layers
+        Variable name -> array of ``ref``'s shape (or a DataArray on its grid).
+    variables
+        Name -> (units, long_name); default :data:`NEWMARK_VARIABLES`.
+    **attrs
+        Dataset attributes (e.g. the displacement model).
+    """
+    from geohazard.landslide.raster import like
+
+    meta = {**NEWMARK_VARIABLES, **(variables or {})}
+    data = {}
+    for name, values in layers.items():
+        units, long_name = meta[name]
+        da = like(ref, _values(values), name, units)
+        da.attrs["long_name"] = long_name
+        data[name] = da
+    ds = xr.Dataset(data, attrs=attrs)
+    return ds.rio.write_crs(ref.rio.crs)
 
 
 _MODELS = ("jibson2007", "jibson2007_m", "saygili_rathje2008", "saygili_rathje2008_pgv",
@@ -461,7 +517,7 @@ def newmark_maps(
     friction_deg: Any = 30.0, thickness_m: float = 2.4, unit_weight: float = 15.7,
     saturation: float = 0.0, model: str = "jibson2007", magnitude: float | None = None,
     pgv_cms: xr.DataArray | None = None,
-) -> NewmarkMaps:
+) -> xr.Dataset:
     """Factor of safety, critical acceleration, displacement and failure probability maps.
 
     Parameters
@@ -487,10 +543,12 @@ def newmark_maps(
 
     Returns
     -------
-    NewmarkMaps
-        Probability from :func:`jibson_2000_probability`.
+    xarray.Dataset
+        Variables ``fs`` (1), ``ac_g`` (g), ``dn_cm`` (cm) and ``p_failure`` (1, from
+        :func:`jibson_2000_probability`), each with ``units`` and ``long_name``; the grid
+        and CRS of ``slope_deg``; attribute ``model``.
     """
-    from geohazard.landslide.raster import check_same_grid, like
+    from geohazard.landslide.raster import check_same_grid
 
     check_same_grid(slope_deg, pga_g, "slope and PGA")
     if magnitude is not None:
@@ -506,9 +564,5 @@ def newmark_maps(
     dn = _displacement(model, ac, pga, None if pgv_cms is None else pgv_cms.values, magnitude)
     pf = jibson_2000_probability(np.where(np.isnan(dn), 0.0, dn))
     pf = np.where(np.isnan(dn), np.nan, pf)
-    return NewmarkMaps(
-        like(slope_deg, fs, "factor_of_safety", "1"),
-        like(slope_deg, ac, "critical_acceleration", "g"),
-        like(slope_deg, dn, "newmark_displacement", "cm"),
-        like(slope_deg, pf, "probability_of_failure", "1"),
-    )
+    return newmark_dataset(slope_deg, {"fs": fs, "ac_g": ac, "dn_cm": dn, "p_failure": pf},
+                           model=model)
