@@ -4,7 +4,9 @@ Any format DASCore reads is supported through :func:`dascore.spool`.  FORESEE-la
 HDF5 files (a ``raw`` dataset of shape ``(time, channel)`` and a ``timestamp`` dataset
 of POSIX seconds) are read by DASCore as ``H5Simple``; for contiguous uncompressed
 files a zero-copy memory map is used for streaming instead (same numbers, tested
-against DASCore).
+against DASCore).  A DASCore ``Spool`` or ``Patch`` is a source too
+(:func:`scan_source`): its patches are described like files and read from the spool
+when their windows are computed.
 
 Conventions
 -----------
@@ -23,9 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from geohazard.das.geometry import channel_table, read_geometry
 from geohazard.exceptions import DASError, DataFileNotFoundError
+
+__all__ = ["DASFile", "SliceReader", "channel_table", "read_geometry", "read_patch",
+           "scan_file", "scan_path", "scan_source", "scan_spool", "with_distance"]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +81,13 @@ class DASFile:
         """End of the last sample's interval (exclusive), ns."""
         return self.t0_ns + self.n_time * self.dt_ns
 
+    @property
+    def quantity(self) -> Any:
+        """What the samples are (:class:`~geohazard.das.quantity.Quantity`), from the file."""
+        from geohazard.das.quantity import quantity_of
+
+        return quantity_of(self.data_type, self.data_units or None, source=str(self.path))
+
     def index_at(self, t_ns: float) -> int:
         """First sample index whose time is >= ``t_ns`` (clipped to [0, n_time])."""
         k = int(np.ceil((t_ns - self.t0_ns) / self.dt_ns - 1e-6))
@@ -101,6 +113,10 @@ def _timestamps_to_ns(ts: np.ndarray, path: Path) -> np.ndarray:
     return ts * 1e9  # s
 
 
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def _scan_foresee(path: Path) -> DASFile:
     import h5py
 
@@ -119,7 +135,8 @@ def _scan_foresee(path: Path) -> DASFile:
         offset = raw.id.get_offset() if raw.chunks is None and raw.compression is None else None
         dtype = raw.dtype
         shape = raw.shape
-        units = raw.attrs.get("units", b"")
+        units = _text(raw.attrs.get("units", b""))
+        data_type = _text(raw.attrs.get("data_type", b""))
     if ts.size < 2:
         raise DASError(f"{path}: fewer than 2 timestamps; cannot infer the sampling rate")
     dt_med = float(np.median(np.diff(ts)))
@@ -133,7 +150,7 @@ def _scan_foresee(path: Path) -> DASFile:
     n_time, n_ch = (shape[1], shape[0]) if transposed else shape
     return DASFile(
         path=path, fmt="FORESEE", t0_ns=int(round(ts[0])), dt_ns=dt, n_time=int(n_time),
-        n_channel=int(n_ch), data_units=units.decode() if isinstance(units, bytes) else str(units),
+        n_channel=int(n_ch), data_units=units, data_type=data_type,
         extra={"offset": offset, "dtype": str(dtype), "shape": shape, "transposed": transposed},
     )
 
@@ -163,9 +180,15 @@ def _scan_dascore(path: Path) -> list[DASFile]:
         out.append(DASFile(
             path=path, fmt=str(attrs.file_format), t0_ns=t0, dt_ns=dt_ns, n_time=n_time,
             n_channel=n_ch, distance=distance, data_type=str(attrs.data_type or ""),
-            data_units=str(attrs.data_units or ""), extra={"other_dim": other},
+            data_units=_units(attrs.data_units), extra={"other_dim": other},
         ))
     return out
+
+
+def _units(units: Any) -> str:
+    from geohazard.das.quantity import units_text
+
+    return units_text(units)
 
 
 def scan_file(path: str | Path) -> list[DASFile]:
@@ -291,7 +314,8 @@ class SliceReader:
             self._array = _open_foresee(info)
             self._times = None
         else:  # DASCore's loaded coordinates are the truth (scans may be off by a sample)
-            patch = read_patch(info.path).transpose("time", ...)
+            patch = _memory_patch(info) if info.fmt == MEMORY else read_patch(info.path)
+            patch = patch.transpose("time", ...)
             self._array = patch.data
             self._times = patch.get_coord("time").values.astype("datetime64[ns]").astype(
                 np.int64)
@@ -389,121 +413,100 @@ def with_distance(patch: Any, spacing_m: float | None = None) -> Any:
     return patch.rename_coords(**{other[0]: "distance"}).update_coords(distance=dist)
 
 
-# ---------------------------------------------------------------- geometry
-_GEOM_ALIASES = {
-    "channel": ("channel", "chan", "channel_number", "ch", "channel_id"),
-    "distance_m": ("distance_m", "distance", "dist", "fiber_distance", "optical_distance"),
-    "latitude": ("latitude", "lat"),
-    "longitude": ("longitude", "lon", "lng", "long"),
-    "x": ("x", "easting", "utm_x", "x_m"),
-    "y": ("y", "northing", "utm_y", "y_m"),
-    "z": ("z", "elevation", "depth", "z_m"),
-}
+# ---------------------------------------------------------------- in-memory sources
+MEMORY = "memory"  # DASFile.fmt of a patch held by a DASCore spool (no file to stream)
 
 
-def _match_columns(columns: list[str], overrides: dict[str, str] | None) -> dict[str, str]:
-    found: dict[str, str] = {}
-    lower = {c.strip().lower(): c for c in columns}
-    for key, aliases in _GEOM_ALIASES.items():
-        if overrides and key in overrides:
-            if overrides[key] not in columns:
-                raise DASError(f"geometry column '{overrides[key]}' not found in {columns}")
-            found[key] = overrides[key]
-            continue
-        for alias in aliases:
-            if alias in lower:
-                found[key] = lower[alias]
-                break
-    return found
+def is_patch(obj: Any) -> bool:
+    """True for a DASCore :class:`~dascore.Patch` (duck-typed: no DASCore import)."""
+    return hasattr(obj, "attrs") and hasattr(obj, "get_coord") and hasattr(obj, "dims")
 
 
-def read_geometry(path: str | Path, columns: dict[str, str] | None = None) -> pd.DataFrame:
-    """Read a fiber geometry (tap-test) CSV.
+def is_spool(obj: Any) -> bool:
+    """True for a DASCore spool (duck-typed: no DASCore import)."""
+    return hasattr(obj, "get_contents") and hasattr(obj, "chunk")
 
-    Recognised columns (case-insensitive, aliases allowed, or named in ``columns``):
-    ``channel`` (required), ``distance_m``, ``latitude``/``longitude``, ``x``/``y``/``z``.
-    A second header line of units (as in the PoroTomo/Brady file) is skipped.  When no
-    distance is given, it is the cumulative 3-D path length through the x/y/z points.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by integer ``channel``, sorted, with standard column names.
+def _memory_patch(info: DASFile) -> Any:
+    return info.extra["spool"][info.extra["index"]]
+
+
+def describe_patch(patch: Any, name: str, spool: Any = None, index: int = 0) -> DASFile:
+    """A :class:`DASFile` for a patch held in memory (or read on demand from ``spool``).
+
+    ``name`` stands for the file in messages and in the store's record.
     """
-    p = Path(path)
-    if not p.exists():
-        raise DataFileNotFoundError(f"{p}: geometry file not found")
-    df = pd.read_csv(p, skipinitialspace=True)
-    if len(df) and not _is_number(df.iloc[0, 0]):
-        df = df.iloc[1:].reset_index(drop=True)  # units row
-    cols = _match_columns(list(df.columns), columns)
-    if "channel" not in cols:
-        raise DASError(f"{p}: no channel column (looked for {_GEOM_ALIASES['channel']})")
-    out = pd.DataFrame({k: pd.to_numeric(df[c], errors="coerce") for k, c in cols.items()})
-    bad = out["channel"].isna()
-    if bad.any():
-        raise DASError(f"{p}: non-numeric channel in row {int(np.flatnonzero(bad)[0]) + 2}")
-    out["channel"] = out["channel"].astype(np.int64)
-    out = out.drop_duplicates("channel").sort_values("channel").set_index("channel")
-    if "distance_m" not in out and {"x", "y"} <= set(out.columns):
-        xyz = out[[c for c in ("x", "y", "z") if c in out]].to_numpy(float)
-        seg = np.r_[0.0, np.linalg.norm(np.diff(xyz, axis=0), axis=1)]
-        out["distance_m"] = np.cumsum(np.nan_to_num(seg))
-    return out
+    dims = tuple(patch.dims)
+    if "time" not in dims or len(dims) != 2:
+        raise DASError(f"{name}: expected 2-D (time, distance/channel) data, got {dims}")
+    times = np.asarray(patch.get_coord("time").values).astype("datetime64[ns]").astype(np.int64)
+    if times.size < 2:
+        raise DASError(f"{name}: holds {times.size} time sample(s); need at least 2")
+    dt = float((times[-1] - times[0]) / (times.size - 1))
+    if not dt > 0:
+        raise DASError(f"{name}: patch times are not increasing")
+    other = [d for d in dims if d != "time"][0]
+    distance = None
+    if other == "distance":
+        distance = tuple(np.asarray(patch.get_coord("distance").values, dtype=float).tolist())
+    attrs = patch.attrs
+    return DASFile(
+        path=Path(name), fmt=MEMORY, t0_ns=int(times[0]), dt_ns=dt, n_time=int(times.size),
+        n_channel=int(patch.shape[dims.index(other)]), distance=distance,
+        data_type=str(attrs.data_type or ""), data_units=_units(attrs.data_units),
+        extra={"spool": spool if spool is not None else [patch], "index": index,
+               "other_dim": other, "nbytes": int(patch.data.nbytes)},
+    )
 
 
-def _is_number(value: Any) -> bool:
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
+def scan_spool(spool: Any, name: str = "spool") -> list[DASFile]:
+    """Describe every patch of a DASCore spool (or a lone patch), sorted by start time.
 
-
-def channel_table(
-    n_channel: int,
-    distance: tuple[float, ...] | np.ndarray | None = None,
-    spacing_m: float | None = None,
-    geometry: pd.DataFrame | None = None,
-    channel_offset: int = 0,
-) -> pd.DataFrame:
-    """Position of each channel: ``channel``, ``distance_m`` and any geometry columns.
-
-    Parameters
-    ----------
-    n_channel
-        Number of channels in the data.
-    distance
-        Distance coordinate from the file, if it has one.
-    spacing_m
-        Channel spacing to use when the file has no distance coordinate.
-    geometry
-        Table from :func:`read_geometry`; row ``channel + channel_offset`` gives the
-        position of data channel ``channel``.  Its ``distance_m`` wins over the others.
-    channel_offset
-        Geometry channel number of data channel 0.
+    The patches are read from the spool when their windows are computed (one at a
+    time), so a spool over a directory is read lazily; for long records pass the path
+    itself instead, which streams file slices and memory-maps FORESEE files.
     """
-    ch = np.arange(n_channel)
-    if distance is not None:
-        dist = np.asarray(distance, dtype=float)
-    elif spacing_m is not None:
-        dist = ch * float(spacing_m)
+    if is_patch(spool):
+        infos = [describe_patch(spool, f"<{name}>")]
     else:
-        dist = ch.astype(float)
-    table = pd.DataFrame({"channel": ch, "distance_m": dist})
-    if geometry is not None:
-        geo = geometry.reindex(ch + channel_offset)
-        matched = int(geo.notna().any(axis=1).sum())
-        if matched == 0:
-            raise DASError(
-                f"geometry covers channels {geometry.index.min()}..{geometry.index.max()}, "
-                f"none of data channels {channel_offset}..{channel_offset + n_channel - 1}"
-            )
-        for col in geo.columns:
-            vals = geo[col].to_numpy(float)
-            if col == "distance_m":
-                table["distance_m"] = np.where(np.isnan(vals), dist, vals)
-            else:
-                table[col] = vals
-        table.attrs["geometry_matched"] = matched
-    return table
+        contents = spool.get_contents()
+        if contents.empty:
+            raise DASError(f"<{name}>: the spool holds no patches")
+        paths = contents["path"].astype(str).tolist() if "path" in contents else []
+        infos = []
+        for i in range(len(contents)):
+            label = f"{paths[i]}" if paths and paths[i] not in ("", "nan", "None") \
+                else f"<{name} patch {i}>"
+            infos.append(describe_patch(spool[i], label, spool, i))
+    infos.sort(key=lambda f: f.t0_ns)
+    check_consistent(infos)
+    return infos
+
+
+def scan_source(source: Any, skip_unknown: bool = False) -> list[DASFile]:
+    """Describe a DAS source: a file or directory path, a DASCore spool or a patch.
+
+    Paths go through :func:`scan_path` (streamed from the files, resumable); spools and
+    patches through :func:`scan_spool`.  A list of :class:`DASFile` is returned as is.
+    """
+    if isinstance(source, list) and all(isinstance(f, DASFile) for f in source):
+        if not source:
+            raise DASError("no DAS files to process")
+        return source
+    if is_patch(source) or is_spool(source):
+        return scan_spool(source, "patch" if is_patch(source) else "spool")
+    if isinstance(source, str | Path):
+        return scan_path(source, skip_unknown=skip_unknown)
+    raise DASError(f"DAS source {type(source).__name__!r}: expected a file or directory "
+                   "path, a DASCore Spool or a Patch")
+
+
+def source_name(source: Any) -> str:
+    """How messages name a DAS source: its path, ``<spool>`` or ``<patch>``."""
+    if is_patch(source):
+        return "<patch>"
+    if is_spool(source):
+        return "<spool>"
+    if isinstance(source, list) and source and isinstance(source[0], DASFile):
+        return str(source[0].path) if len(source) == 1 else str(source[0].path.parent)
+    return str(source)

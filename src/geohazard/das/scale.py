@@ -23,9 +23,9 @@ from typing import Any
 
 import pandas as pd
 
-from geohazard.das.energy import EnergyConfig, _files_for, process_windows
 from geohazard.das.io import DASFile
 from geohazard.das.store import EnergyStore
+from geohazard.das.windows import EnergyConfig, _files_for, process_windows
 
 log = logging.getLogger(__name__)
 

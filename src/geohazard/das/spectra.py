@@ -88,7 +88,7 @@ def resonance_tracks(files: list[DASFile], channels: Sequence[int], starts: Sequ
     pandas.DataFrame
         time, channel, peak_freq_hz, peak_psd, band_psd (mean PSD in fmin-fmax).
     """
-    from geohazard.das.energy import _window_block
+    from geohazard.das.windows import _window_block
 
     chans = np.asarray(sorted(set(int(c) for c in channels)))
     if chans.size == 0:
@@ -142,7 +142,7 @@ def resonance_summary(tracks: pd.DataFrame) -> pd.DataFrame:
 def window_psd(files: list[DASFile], channel: int, start_ns: int, window_s: float
                ) -> tuple[np.ndarray, np.ndarray]:
     """Welch PSD of one channel over one window: ``freqs, psd``."""
-    from geohazard.das.energy import _window_block
+    from geohazard.das.windows import _window_block
 
     reader = SliceReader(slice(int(channel), int(channel) + 1))
     try:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geohazard.das.io import DASFile
+from geohazard.das.io import MEMORY, DASFile
 from geohazard.exceptions import DASError
 from geohazard.io_utils import atomic_path, write_json_atomic
 
@@ -52,16 +52,37 @@ def file_identities(files: Iterable[DASFile]) -> dict[str, dict[str, Any]]:
     """
     out: dict[str, dict[str, Any]] = {}
     for info in files:
-        key = str(Path(info.path).resolve())
+        key = _key(info)
         if key not in out:
-            st = Path(info.path).stat()
-            with Path(info.path).open("rb") as fh:
-                digest = hashlib.sha1(fh.read(HEADER_BYTES)).hexdigest()
-            out[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns,
-                        "header_sha1": digest, "patches": []}
+            out[key] = _identity(info)
         out[key]["patches"].append([int(info.t0_ns), float(info.dt_ns), int(info.n_time),
                                     int(info.n_channel)])
     return out
+
+
+def _key(info: DASFile) -> str:
+    if info.fmt == MEMORY:  # a patch of a spool
+        return f"{info.path}#{info.extra.get('index', 0)}"
+    return str(Path(info.path).resolve())
+
+
+def _identity(info: DASFile) -> dict[str, Any]:
+    """Size, mtime and header hash of a file; of a spool patch, its size and data hash."""
+    if info.fmt == MEMORY:
+        return {"size": info.extra.get("nbytes", 0), "mtime_ns": 0,
+                "header_sha1": _patch_digest(info), "patches": []}
+    st = Path(info.path).stat()
+    with Path(info.path).open("rb") as fh:
+        digest = hashlib.sha1(fh.read(HEADER_BYTES)).hexdigest()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "header_sha1": digest,
+            "patches": []}
+
+
+def _patch_digest(info: DASFile) -> str:
+    """SHA-1 of the first :data:`HEADER_BYTES` of a spool patch's samples."""
+    patch = info.extra["spool"][info.extra.get("index", 0)]
+    data = np.ascontiguousarray(patch.data).reshape(-1)
+    return hashlib.sha1(data[:HEADER_BYTES // max(data.itemsize, 1)].tobytes()).hexdigest()
 
 
 def _windows_of(identity: dict[str, Any], window_ns: int) -> set[int]:
@@ -189,7 +210,7 @@ class EnergyStore:
         return path
 
     def _labels(self, bands: Sequence[tuple[float, float]] | None) -> list[str]:
-        from geohazard.das.energy import band_label
+        from geohazard.das.bands import band_label
 
         stored = [band_label(tuple(b)) for b in self.meta()["bands"]]
         if bands is None:
