@@ -198,3 +198,34 @@ def test_cli_modes_writes_a_class_raster(tmp_path):
     assert names == {1: "fall", 2: "slide", 3: "avalanche", 4: "deformation"}
     assert set(np.unique(codes)) == {0, {v: k for k, v in names.items()}[mode]}
     assert len(colours) == 4
+
+
+def test_cli_fault_factors_writes_side_classes_and_traces(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import LineString
+    from typer.testing import CliRunner
+
+    from geohazard.cli.main import app
+    from geohazard.landslide.categorical import read_class_geotiff
+
+    x0, y0 = 500_000.0, 4_000_000.0
+    gpd.GeoDataFrame({"slip_type": ["Thrust"], "average_dip": ["30"], "dip_dir": ["N"]},
+                     geometry=[LineString([(x0 - 5000, y0), (x0 + 5000, y0)])],
+                     crs="EPSG:32610").to_file(tmp_path / "f.gpkg")
+    x = x0 - 2000 + 100.0 * np.arange(41)
+    y = y0 + 2000 - 100.0 * np.arange(41)
+    rst.write_geotiff(rst.from_array(np.zeros((41, 41)), x, y, "EPSG:32610"),
+                      tmp_path / "ref.tif")
+    r = CliRunner().invoke(app, ["landslide", "fault-factors", "--faults",
+                                 str(tmp_path / "f.gpkg"), "--ref", str(tmp_path / "ref.tif"),
+                                 "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    side = rst.read_raster(tmp_path / "o" / "side.tif").values
+    codes, names, colours = read_class_geotiff(tmp_path / "o" / "side_class.tif")
+    np.testing.assert_array_equal(codes, side + 2)
+    assert codes[0, 0] == 3 and names[3] == "hanging wall / active side" and len(colours) == 3
+    assert _pam(tmp_path / "o" / "side_class.tif")[0][1] == "footwall"
+    traces = gpd.read_file(tmp_path / "o" / "faults.gpkg")
+    assert traces.crs.to_epsg() == 32610
+    assert list(traces["side_kind"]) == ["hanging_wall"]
+    assert list(traces["side_direction"]) == ["N"]

@@ -189,9 +189,10 @@ def fault_factors(
     crs: CrsOpt = None,
     json_out: JsonOpt = None,
 ) -> None:
-    """Distance to fault and hanging-wall / footwall / active-side rasters."""
+    """Distance to fault and hanging-wall / footwall / active-side rasters, traces as GPKG."""
     from geohazard.landslide import faults as flt
     from geohazard.landslide import raster as rst
+    from geohazard.landslide.vector import fault_traces_with_side, write_gpkg
 
     check_flag("search_km", search_km, "--search-km")
     with cli_terms(_FLAGS):
@@ -199,10 +200,13 @@ def fault_factors(
         grid = rst.read_raster(ref, crs=crs, chunks=2048)  # lazy: only the grid is used
         paths = flt.fault_factors_geotiff(fl, grid, out, search_radius_m=search_km * 1000.0,
                                           right_hand_rule=right_hand_rule, progress=True)
+        gpkg = write_gpkg(fault_traces_with_side(fl, right_hand_rule=right_hand_rule),
+                          out / "faults.gpkg", layer="faults")
     side = rst.read_raster(paths["side"], chunks=2048).data
     dist = rst.read_raster(paths["distance_m"], chunks=2048).data
     res = {"distance_tif": str(paths["distance_m"]), "side_tif": str(paths["side"]),
            "signed_distance_tif": str(paths["signed_distance_m"]),
+           "side_class_tif": str(paths["side_class"]), "faults_gpkg": str(gpkg),
            "hanging_wall_cells": int((side == 1).sum().compute()),
            "footwall_cells": int((side == -1).sum().compute()),
            "unknown_cells": int((side == 0).sum().compute()),

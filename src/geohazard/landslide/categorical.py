@@ -31,7 +31,7 @@ from geohazard.exceptions import RasterError
 
 __all__ = ["FAULT_SIDE_CLASSES", "MODE_CLASSES", "OKABE_ITO", "SUSCEPTIBILITY_CLASSES",
            "ClassScheme", "fault_side_codes", "ordered_scheme", "qualitative_scheme",
-           "read_class_geotiff", "write_class_geotiff"]
+           "read_class_geotiff", "style_band", "write_class_geotiff", "write_pam"]
 
 #: Okabe & Ito (2008) colour-blind-safe qualitative palette (black left out).
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
@@ -161,12 +161,24 @@ def write_class_geotiff(da: Any, path: str | os.PathLike[str], scheme: ClassSche
     with atomic_path(path, suffix=".tif") as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(codes, 1)
-            dst.write_colormap(1, scheme.rgba())
-            dst.set_band_description(1, scheme.title)
-            dst.update_tags(1, **{f"CLASS_{c}": n for c, n in scheme.names.items()})
+            style_band(dst, scheme)
         Path(f"{tmp}.aux.xml").unlink(missing_ok=True)
     write_text_atomic(f"{path}.aux.xml", _pam_xml(scheme))
     return Path(path)
+
+
+def style_band(dst: Any, scheme: ClassScheme) -> None:
+    """Colour table, description and ``CLASS_<code>`` tags on band 1 of an open dataset."""
+    dst.write_colormap(1, scheme.rgba())
+    dst.set_band_description(1, scheme.title)
+    dst.update_tags(1, **{f"CLASS_{c}": n for c, n in scheme.names.items()})
+
+
+def write_pam(path: str | os.PathLike[str], scheme: ClassScheme) -> Path:
+    """Write the ``<path>.aux.xml`` sidecar (category names, attribute table) atomically."""
+    from geohazard.io_utils import write_text_atomic
+
+    return write_text_atomic(f"{path}.aux.xml", _pam_xml(scheme))
 
 
 def _pam_xml(scheme: ClassScheme) -> str:

@@ -53,6 +53,12 @@ import numpy as np
 import xarray as xr
 
 from geohazard.exceptions import ParameterError, RasterError
+from geohazard.landslide.categorical import (
+    FAULT_SIDE_CLASSES,
+    fault_side_codes,
+    style_band,
+    write_pam,
+)
 from geohazard.landslide.checks import check_param, remove_new_dirs
 from geohazard.landslide.fault_reading import (
     MECHANISMS,
@@ -330,7 +336,9 @@ def fault_factors_geotiff(
     ref
         Reference grid (only its coordinates and CRS are used; a lazy raster is fine).
     out_dir
-        Output folder: ``distance_m.tif``, ``signed_distance_m.tif`` and ``side.tif``.
+        Output folder: ``distance_m.tif``, ``signed_distance_m.tif``, ``side.tif`` (codes
+        -1 / 0 / +1) and ``side_class.tif`` (the same as classes 1 / 2 / 3 with a colour
+        table and class names, see :mod:`geohazard.landslide.categorical`).
     rows
         Rows per band.
     search_radius_m, vertical_dip_deg, min_sin, right_hand_rule
@@ -366,7 +374,7 @@ def _write_fault_layers(prep: _Prepared, ref: xr.DataArray, out: Path, rows: int
                 transform=ref.rio.transform(), tiled=True, blockxsize=256, blockysize=256,
                 compress="deflate", BIGTIFF="IF_SAFER")
     layers = {"distance_m": ("float32", np.nan), "signed_distance_m": ("float32", np.nan),
-              "side": ("int8", -128)}
+              "side": ("int8", -128), "side_class": ("uint8", 0)}
     paths = {k: out / f"{k}.tif" for k in layers}
     with contextlib.ExitStack() as stack:
         dst = {k: stack.enter_context(rasterio.open(
@@ -377,11 +385,14 @@ def _write_fault_layers(prep: _Prepared, ref: xr.DataArray, out: Path, rows: int
         for r0 in range(0, ny, rows):
             band = _classify(prep, ref.isel(y=slice(r0, r0 + rows)), 1_000_000)
             win = rasterio.windows.Window(0, r0, nx, band.sizes["y"])
+            band["side_class"] = band["side"].copy(data=fault_side_codes(band["side"].values))
             for k, d in dst.items():
                 d.write(band[k].values.astype(layers[k][0]), 1, window=win)
             bar.advance(task, band.sizes["y"])
+        style_band(dst["side_class"], FAULT_SIDE_CLASSES)
         for d in dst.values():
             d.close()
+    write_pam(paths["side_class"], FAULT_SIDE_CLASSES)
     return paths
 
 

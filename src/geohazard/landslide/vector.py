@@ -170,7 +170,8 @@ def _sample(da: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
-def fault_traces_with_side(faults: Any, vertical_dip_deg: float = 80.0) -> Any:
+def fault_traces_with_side(faults: Any, vertical_dip_deg: float = 80.0,
+                           right_hand_rule: bool = False) -> Any:
     """Fault traces with the side that the +1 side code of :func:`fault_factors` marks.
 
     Parameters
@@ -179,6 +180,9 @@ def fault_traces_with_side(faults: Any, vertical_dip_deg: float = 80.0) -> Any:
         GeoDataFrame from :func:`geohazard.landslide.faults.read_faults`.
     vertical_dip_deg
         Strike-slip faults at least this steep have no hanging wall.
+    right_hand_rule
+        As in :func:`fault_factors`: dipping reverse and normal faults without a dip
+        direction get ``side_kind`` ``"hanging_wall_right_of_trace"``.
 
     Returns
     -------
@@ -194,6 +198,11 @@ def fault_traces_with_side(faults: Any, vertical_dip_deg: float = 80.0) -> Any:
            if "active_azimuth_deg" in faults.columns else np.full(len(faults), np.nan))
     kind = np.where(~np.isfinite(az), "unknown",
                     np.where(np.isfinite(act), "active_side", "hanging_wall"))
+    if right_hand_rule:
+        dip = faults["dip_deg"].to_numpy(dtype=float)
+        rh = (~np.isfinite(az) & (dip < 89.5)
+              & faults["mechanism"].isin(["reverse", "normal"]).to_numpy())
+        kind = np.where(rh, "hanging_wall_right_of_trace", kind)
     out = faults.copy()
     out["side_kind"] = kind
     out["side_azimuth_deg"] = az
