@@ -29,6 +29,35 @@ MetaOpt = Annotated[Path | None, typer.Option(
     "--meta", help="JSON sidecar with Mc and split dates (default: CATALOG.json if present).")]
 
 
+CsepOutOpt = Annotated[Path | None, typer.Option(
+    "--csep-out", help="Folder to write each forecast into in pyCSEP's catalog-forecast CSV "
+    "format (the file floatCSEP reads; csep.load_catalog_forecast loads it).")]
+TestsOpt = Annotated[str | None, typer.Option(
+    "--tests", help="Also rerun pyCSEP's tests on the archived forecasts: a comma list of n, "
+    "m, s, pl (N from counts; M, S, pseudo-likelihood from kept continuations; S and PL on "
+    "located forecasts).")]
+
+
+def check_output_dir(path: Path | None, flag: str) -> None:
+    """Refuse an output folder that cannot be made or written, before any work."""
+    import os
+
+    from geohazard.exceptions import InputError
+
+    if path is None:
+        return
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise InputError(f"{flag} {target}: is a file, expected a folder to write into")
+    probe = target
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"{flag} {target}: its parent {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"{flag} {target}: folder {probe} is not writable")
+
+
 AllowExtrapolationOpt = Annotated[bool, typer.Option(
     "--allow-extrapolation", help="Issue a forecast that starts after the end of the catalog's "
     "data anyway (warned loudly; the models see no events in between).")]

@@ -22,6 +22,7 @@ from geohazard.cli._forecast_flags import (  # noqa: F401 - re-exported for othe
     ArchiveOpt,
     CatalogOpt,
     CheckpointOpt,
+    CsepOutOpt,
     DaysOpt,
     DhOpt,
     McOpt,
@@ -33,7 +34,9 @@ from geohazard.cli._forecast_flags import (  # noqa: F401 - re-exported for othe
     SeedOpt,
     SpatialOpt,
     TaperDaysOpt,
+    TestsOpt,
     apply_mc,
+    check_output_dir,
     check_run_flags,
     forecast_start,
     model_settings,
@@ -78,6 +81,7 @@ def issue(
     config: ModelConfigOpt = None,
     taper_days: TaperDaysOpt = None,
     param_draws: ParamDrawsOpt = None,
+    csep_out: CsepOutOpt = None,
 ) -> None:
     """Simulate continuations after START conditioned on all history, per model."""
     from geohazard.catalog import read_catalog
@@ -85,6 +89,7 @@ def issue(
 
     check_run_flags(days=days, samples=samples, seed=seed, model=model, checkpoint=checkpoint,
                     dh=dh, outputs={"--archive": archive, "--report": report, "--json": json_out})
+    check_output_dir(csep_out, "--csep-out")
     settings = model_settings(config, taper_days, param_draws)
     cat = apply_mc(read_catalog(catalog, sidecar=meta), mc)
     t_start = forecast_start(cat, start, allow_extrapolation)
@@ -93,13 +98,16 @@ def issue(
         cat = cat.above_completeness()
     run = issue_job(cat, t_start, models=model, days=days, samples=samples, seed=seed,
                     checkpoint=checkpoint, archive=archive, report=report, region=region,
-                    settings=settings, status=console.status)
+                    settings=settings, status=console.status, csep_out=csep_out)
     for fc in run.forecasts:
         out = run.summaries[fc.model]
         console.print(kv_table(f"forecast {fc.model}", {
             "window": f"{out['start']} to {out['end']}",
             "expected count": fc.expected_count(),
             **{f"P(M≥{m:g})": p for m, p in fc.prob_at_least_one().items()}}))
+    for out in run.summaries.values():
+        if "csep_file" in out:
+            console.print(f"wrote {out['csep_file']} (pyCSEP catalog forecast)")
     if run.report is not None:
         console.print(f"wrote {report}")
     emit_json(json_out, run.summaries)
@@ -283,22 +291,28 @@ def evaluate(
     seed: SeedOpt = 0,
     report: ReportOpt = None,
     json_out: JsonOpt = None,
+    tests: TestsOpt = None,
 ) -> None:
     """Score every archived forecast whose window the catalog now covers."""
     from geohazard.catalog import read_catalog
     from geohazard.catalog.checks import check, check_output
     from geohazard.forecast.archive import ForecastArchive
-    from geohazard.workflows.forecast import evaluate_job
+    from geohazard.forecast.archive_csep import parse_tests
+    from geohazard.workflows.forecast import csep_tests_job, evaluate_job
 
     check(seed, "seed", "--seed")
     check_output(report, "--report")
     check_output(json_out, "--json")
+    names = parse_tests(tests, "--tests") if tests is not None else None
     cat = read_catalog(catalog)
     if not Path(archive).exists() and "://" not in str(archive):
         from geohazard.exceptions import DataFileNotFoundError
 
         raise DataFileNotFoundError(f"--archive {archive}: no such archive")
-    result = evaluate_job(cat, ForecastArchive(archive), store=store, seed=seed, model=model,
+    arch = ForecastArchive(archive)
+    # the pyCSEP tests first: a counts-only forecast is refused before anything is stored
+    rerun = csep_tests_job(cat, arch, names, model=model) if names else None
+    result = evaluate_job(cat, arch, store=store, seed=seed, model=model,
                           report=report, title=f"prospective record {cat.metadata.name}")
     console.print(f"evaluated {len(result.rows)} archived forecasts ({result.newly_stored} new, "
                   f"{result.pending} waiting for observations)")
@@ -306,9 +320,25 @@ def evaluate(
             for f, v in s.to_dict().items() if f != "model"}
     if rows:
         console.print(kv_table("prospective record", rows))
+    data = result.to_dict()
+    if rerun is not None:
+        data["csep_tests"] = [r.to_dict() for r in rerun]
+        console.print(kv_table("pyCSEP tests of archived forecasts", _csep_rows(data)))
     if report is not None:
         console.print(f"wrote {report}")
-    emit_json(json_out, result.to_dict())
+    emit_json(json_out, data)
+
+
+def _csep_rows(data: dict) -> dict[str, object]:
+    """One row per archived forecast and test: pyCSEP's quantiles and status."""
+    rows: dict[str, object] = {}
+    for r in data["csep_tests"]:
+        for key, res in r.items():
+            if key.endswith("_test"):
+                q = ", ".join("-" if v != v else f"{v:.3g}" for v in res["quantile"])
+                rows[f"{r['id']} {r['model']} {r['window_start'][:10]} {key}"] = \
+                    f"quantiles {q} ({res['status']})"
+    return rows or {"archived forecasts covered": 0}
 
 
 from geohazard.cli._forecast_npp import npp  # noqa: E402  (EarthquakeNPP protocol, issue 16)

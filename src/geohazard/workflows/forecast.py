@@ -26,8 +26,8 @@ Status = Callable[[str], contextlib.AbstractContextManager[Any]]
 Progress = Callable[[int, int], None]
 Fitted = dict[str, tuple[Any, dict[str, Any]]]
 
-__all__ = ["ForecastRun", "backtest_job", "covered_observations", "evaluate_job", "fit_models",
-           "forecast_job", "issue_job", "prospective_job"]
+__all__ = ["ForecastRun", "backtest_job", "covered_observations", "csep_tests_job", "evaluate_job",
+           "fit_models", "forecast_job", "issue_job", "prospective_job", "write_csep_forecasts"]
 
 
 def _quiet(_: str) -> contextlib.AbstractContextManager[Any]:
@@ -122,12 +122,29 @@ def _issue_all(fitted: Fitted, history: Any, days: float, samples: int, seed: in
     return out
 
 
+def write_csep_forecasts(forecasts: Sequence[Forecast], folder: str | Path) -> list[Path]:
+    """Write each forecast into ``folder`` in pyCSEP's catalog-forecast CSV format.
+
+    One file per forecast, named the pyCSEP way (``{model}_{start}.csv``), the format
+    floatCSEP experiments read; ``csep.load_catalog_forecast`` loads each back. The folder is
+    created if needed.
+    """
+    from geohazard.exceptions import OutputError
+
+    out = Path(folder)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create the folder ({exc.strerror or exc})") from None
+    return [fc.write_csep(out) for fc in forecasts]
+
+
 def issue_job(catalog: Catalog, start: Any, *, models: str | Sequence[str] = "etas",
               days: float = 14.0, samples: int = 10_000, seed: int = 0,
               checkpoint: Path | None = None, archive: str | Path | None = None,
               report: str | Path | None = None, spatial: bool = False, dh: float = 0.05,
-              region: Any = None, settings: Any = None, status: Status | None = None
-              ) -> ForecastRun:
+              region: Any = None, settings: Any = None, status: Status | None = None,
+              csep_out: str | Path | None = None) -> ForecastRun:
     """Fit the models before ``start``, issue a forecast each, archive and report them.
 
     Parameters
@@ -149,11 +166,15 @@ def issue_job(catalog: Catalog, start: Any, *, models: str | Sequence[str] = "et
         Grid cell size in degrees of the testing region (``spatial``).
     region
         The testing region (implies ``spatial``; default: the ``dh`` box around the events).
+    csep_out
+        Folder to write each forecast into in pyCSEP's catalog-forecast CSV format
+        (:func:`write_csep_forecasts`).
 
     Returns
     -------
     ForecastRun
-        Forecasts and their summaries (with ``archive_id``, region and top cells).
+        Forecasts and their summaries (with ``archive_id``, ``csep_file``, region and top
+        cells).
     """
     from geohazard.forecast.spatial_models import LOCATION_FEATURES, catalog_region
 
@@ -175,7 +196,11 @@ def issue_job(catalog: Catalog, start: Any, *, models: str | Sequence[str] = "et
             summaries[fc.model]["region"] = region.to_dict()
             summaries[fc.model]["top_cells"] = top_cells(fc, region)
         if store is not None:
-            summaries[fc.model]["archive_id"] = store.add(fc, catalog=catalog.metadata.name)
+            summaries[fc.model]["archive_id"] = store.add(fc, catalog=catalog.metadata.name,
+                                                          region=region)
+    if csep_out is not None:
+        for fc, path in zip(forecasts, write_csep_forecasts(forecasts, csep_out), strict=True):
+            summaries[fc.model]["csep_file"] = str(path)
     observed = covered_observations(catalog, forecasts[0].t_start, forecasts[0].t_end)
     path = None
     if report is not None:
@@ -405,3 +430,34 @@ def evaluate_job(catalog: Catalog, archive: str | Path | ForecastArchive, *, sto
                             title=title or f"prospective record {catalog.metadata.name}")
     return result
 
+
+
+def csep_tests_job(catalog: Catalog, archive: str | Path | ForecastArchive,
+                   tests: str | Sequence[str], *, model: str | None = None,
+                   region: Any = None) -> list[Any]:
+    """Rerun pyCSEP's N, M, S and pseudo-likelihood tests on archived forecasts.
+
+    Parameters
+    ----------
+    catalog
+        The catalog with the observations.
+    archive
+        The forecast archive (or its path or URL).
+    tests
+        ``"n,m,s,pl"`` or test names (``"n_test"`` ...).
+    model
+        Only this model.
+    region
+        Testing region of located forecasts (default: the one archived with each).
+
+    Returns
+    -------
+    list of ArchivedTests
+        pyCSEP ``EvaluationResult`` objects per covered forecast
+        (:func:`geohazard.forecast.archive_csep.rerun_csep_tests`); a forecast archived with
+        counts only refuses M, S and PL before any test runs.
+    """
+    from geohazard.forecast.archive_csep import rerun_csep_tests
+
+    arch = archive if isinstance(archive, ForecastArchive) else ForecastArchive(archive)
+    return rerun_csep_tests(catalog, arch, tests, model=model, region=region)
