@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from geohazard.catalog.checks import check
-from geohazard.catalog.core import Catalog, to_utc, window_mask
+from geohazard.catalog.core import Catalog, to_utc
 from geohazard.exceptions import InputError
 from geohazard.forecast.archive import ForecastArchive
 from geohazard.forecast.evaluation import BacktestSummary, WindowEvaluation, evaluate_window
@@ -103,21 +103,11 @@ def window_edges(catalog: Catalog, start: Any, end: Any, days: float) -> np.ndar
     return np.column_stack([lo, lo + days])
 
 
-def backtest(
-    catalog: Catalog,
-    models: dict[str, PointProcessModel],
-    start: Any,
-    end: Any,
-    *,
-    days: float = 14.0,
-    n_samples: int = 1000,
-    mag_edges: np.ndarray | None = None,
-    rng: RNGLike = None,
-    archive: ForecastArchive | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    region: SpatialRegion | None = None,
-    client: Any = None,
-) -> BacktestResult:
+def backtest(catalog: Catalog, models: dict[str, PointProcessModel], start: Any, end: Any, *,
+             days: float = 14.0, n_samples: int = 1000, mag_edges: np.ndarray | None = None,
+             rng: RNGLike = None, archive: ForecastArchive | None = None,
+             progress: Callable[[int, int], None] | None = None,
+             region: SpatialRegion | None = None, client: Any = None) -> BacktestResult:
     """Issue and score consecutive forecasts between ``start`` and ``end``.
 
     Each window's forecast is conditioned on every event since the catalog start and
@@ -131,10 +121,8 @@ def backtest(
         Fitted models by name.
     start, end
         UTC bounds of the test period.
-    days
-        Window length.
-    n_samples
-        Simulations per window and model.
+    days, n_samples
+        Window length and simulations per window and model.
     mag_edges
         Magnitude bins for the M-test (None skips it).
     rng
@@ -158,36 +146,114 @@ def backtest(
         return backtest_on_cluster(client, catalog, models, start, end, days=days,
                                    n_samples=n_samples, mag_edges=mag_edges, rng=rng,
                                    archive=archive, progress=progress, region=region)
+    edges, items, recorder, feats = plan_windows(catalog, models, start, end, days, rng, region)
+    record = WindowRecord(models, recorder, archive, catalog.metadata.name)
+    for w, item in enumerate(items):
+        record.add(window_task(item, catalog, models, days, n_samples, mag_edges, feats))
+        if progress is not None:
+            progress(w + 1, len(items))
+    return record.result(edges)
+
+
+#: A window: its start and end (days since the origin) and one generator per model
+WindowItem = tuple[float, float, list[np.random.Generator]]
+#: What one window gives: ``(model, forecast or None, evaluation, (q2.5, q97.5))`` per model
+WindowOut = list[tuple[str, Any, WindowEvaluation, tuple[float, float]]]
+
+
+def plan_windows(catalog: Catalog, models: dict[str, PointProcessModel], start: Any, end: Any,
+                 days: float, rng: RNGLike, region: SpatialRegion | None
+                 ) -> tuple[np.ndarray, list[WindowItem], Any, tuple[str, ...]]:
+    """Windows, their generators, the spatial recorder and the history features of a run.
+
+    The generators are ``spawn(rng, n_models * n_windows)``, window-major, so the stream of
+    window ``w`` and model ``j`` depends only on the seed and ``(w, j)``.
+    """
     if not models:
         raise InputError("backtest: no models given")
     edges = window_edges(catalog, start, end, days)
     recorder, feats = _spatial_recorder(catalog, region)
-    all_days = catalog.days()
-    mags = catalog.magnitudes
     streams = spawn(rng, len(models) * len(edges))
-    evals: dict[str, list[WindowEvaluation]] = {m: [] for m in models}
-    ivals: dict[str, list[tuple[float, float]]] = {m: [] for m in models}
-    for w, (t0, t1) in enumerate(edges):
-        history = catalog.to_sequence(t_end=catalog.utc_of(t0), features=feats)
-        in_window = window_mask(all_days, t0, t1)
-        for j, (name, model) in enumerate(models.items()):
-            gen = streams[w * len(models) + j]
-            fc = issue_forecast(model, history, days, n_samples, name=name, rng=gen)
-            ev = evaluate_window(name, fc.continuations, mags[in_window],
-                                 mag_edges=mag_edges, rng=gen)
-            evals[name].append(ev)
-            ivals[name].append(tuple(np.quantile(fc.counts, [0.025, 0.975])))
-            if recorder is not None:
-                recorder.add(fc)
-            _archive(archive, fc, ev, catalog.metadata.name)
-        if progress is not None:
-            progress(w + 1, len(edges))
-    spatial = ({}, {}, {}) if recorder is None else (
-        recorder.evaluations, recorder.summaries(), recorder.maps())
-    return BacktestResult(
-        edges, evals, {k: np.asarray(v) for k, v in ivals.items()},
-        {k: BacktestSummary.from_windows(k, v) for k, v in evals.items()}, *spatial,
-    )
+    m = len(models)
+    items = [(float(t0), float(t1), streams[w * m:(w + 1) * m])
+             for w, (t0, t1) in enumerate(edges)]
+    return edges, items, recorder, feats
+
+
+def window_task(item: WindowItem, catalog: Catalog, models: dict[str, PointProcessModel],
+                days: float, n_samples: int, mag_edges: np.ndarray | None,
+                features: tuple[str, ...], keep_forecasts: bool = True) -> WindowOut:
+    """Every model's forecast of one window, conditioned on all history, and its evaluation.
+
+    Parameters
+    ----------
+    item
+        Window start and end (days since the catalog origin) and one generator per model.
+    catalog, models
+        The catalog (history and observations) and the fitted models.
+    days, n_samples, mag_edges
+        As :func:`backtest`.
+    features
+        History features (``longitude``, ``latitude`` for a spatial run).
+    keep_forecasts
+        Return the forecasts (their simulated catalogs: megabytes at 10^4 samples); False
+        returns None in their place when only the scores are needed (a cluster task).
+
+    Returns
+    -------
+    list
+        ``(model, forecast, evaluation, (q2.5, q97.5) count interval)`` per model.
+    """
+    t0, t1, gens = item
+    history = catalog.to_sequence(t_end=catalog.utc_of(t0), features=features)
+    observed = catalog.magnitudes[catalog.in_window(t0, t1)]
+    out: WindowOut = []
+    for (name, model), gen in zip(models.items(), gens, strict=True):
+        fc = issue_forecast(model, history, days, n_samples, name=name, rng=gen)
+        ev = evaluate_window(name, fc.continuations, observed, mag_edges=mag_edges, rng=gen)
+        out.append((name, fc if keep_forecasts else None, ev,
+                    tuple(np.quantile(fc.counts, [0.025, 0.975]))))
+    return out
+
+
+class WindowRecord:
+    """Collects window results in window order: evaluations, intervals, spatial tests, archive.
+
+    Parameters
+    ----------
+    models
+        The models by name (their order is the result's).
+    recorder
+        The spatial recorder (None without a region).
+    archive
+        Store every forecast and its evaluation when given.
+    catalog_name
+        The name forecasts are archived under.
+    """
+
+    def __init__(self, models: dict[str, Any], recorder: Any,
+                 archive: ForecastArchive | None, catalog_name: str) -> None:
+        self.evals: dict[str, list[WindowEvaluation]] = {name: [] for name in models}
+        self.ivals: dict[str, list[tuple[float, float]]] = {name: [] for name in models}
+        self.recorder, self.archive, self.catalog_name = recorder, archive, catalog_name
+
+    def add(self, out: WindowOut) -> None:
+        """Record one window's results (call in window order)."""
+        for name, fc, ev, interval in out:
+            self.evals[name].append(ev)
+            self.ivals[name].append(interval)
+            if self.recorder is not None:
+                self.recorder.add(fc)
+            _archive(self.archive, fc, ev, self.catalog_name)
+
+    def result(self, edges: np.ndarray) -> BacktestResult:
+        """The backtest result of the recorded windows."""
+        rec = self.recorder
+        spatial = ({}, {}, {}) if rec is None else (rec.evaluations, rec.summaries(), rec.maps())
+        return BacktestResult(
+            edges, self.evals, {k: np.asarray(v) for k, v in self.ivals.items()},
+            {k: BacktestSummary.from_windows(k, v) for k, v in self.evals.items()}, *spatial,
+        )
 
 
 def _spatial_recorder(catalog: Catalog, region: SpatialRegion | None

@@ -22,59 +22,27 @@ import numpy as np
 from geohazard.catalog.core import Catalog
 from geohazard.exceptions import InputError
 from geohazard.forecast.archive import ForecastArchive
+from geohazard.forecast.backtest import (
+    BacktestResult,
+    WindowItem,
+    WindowOut,
+    WindowRecord,
+    plan_windows,
+    window_task,
+)
 from geohazard.forecast.base import PointProcessModel
-from geohazard.forecast.evaluation import BacktestSummary, WindowEvaluation, evaluate_window
 from geohazard.forecast.forecasting import issue_forecast
-from geohazard.rng import RNGLike, spawn
+from geohazard.rng import RNGLike
 
 if TYPE_CHECKING:
-    from geohazard.forecast.backtest import BacktestResult
     from geohazard.forecast.region import SpatialRegion
 
 log = logging.getLogger(__name__)
 
 __all__ = ["backtest_on_cluster", "window_task", "windows_task"]
 
-WindowOut = list[tuple[str, Any, WindowEvaluation, tuple[float, float]]]
 
-
-def window_task(item: tuple[float, float, list[np.random.Generator]], catalog: Catalog,
-                models: dict[str, PointProcessModel], days: float, n_samples: int,
-                mag_edges: np.ndarray | None, features: tuple[str, ...],
-                keep_forecasts: bool = True) -> WindowOut:
-    """One cluster task: every model's forecast of one window, and its evaluation.
-
-    Parameters
-    ----------
-    item
-        Window start and end (days since the catalog origin) and one generator per model.
-    catalog, models
-        The catalog (history and observations) and the fitted models.
-    days, n_samples, mag_edges, features
-        As :func:`~geohazard.forecast.backtest.backtest`.
-    keep_forecasts
-        Return the forecasts (their simulated catalogs: megabytes at 10^4 samples); False
-        returns None in their place when the client needs only the scores.
-
-    Returns
-    -------
-    list
-        ``(model, forecast, evaluation, (q2.5, q97.5) count interval)`` per model.
-    """
-    t0, t1, gens = item
-    history = catalog.to_sequence(t_end=catalog.utc_of(t0), features=features)
-    observed = catalog.magnitudes[catalog.in_window(t0, t1)]
-    out: WindowOut = []
-    for (name, model), gen in zip(models.items(), gens, strict=True):
-        fc = issue_forecast(model, history, days, n_samples, name=name, rng=gen)
-        ev = evaluate_window(name, fc.continuations, observed, mag_edges=mag_edges, rng=gen)
-        out.append((name, fc if keep_forecasts else None, ev,
-                    tuple(np.quantile(fc.counts, [0.025, 0.975]))))
-    return out
-
-
-def windows_task(batch: list[tuple[float, float, list[np.random.Generator]]],
-                 *args: Any) -> list[WindowOut]:
+def windows_task(batch: list[WindowItem], *args: Any) -> list[WindowOut]:
     """One cluster task over consecutive windows: :func:`window_task` for each."""
     return [window_task(item, *args) for item in batch]
 
@@ -104,31 +72,14 @@ def backtest_on_cluster(
     The result does not depend on it: every window keeps its own generators.
     """
     from geohazard.distributed import map_unordered
-    from geohazard.forecast.backtest import (
-        BacktestResult,
-        _archive,
-        _spatial_recorder,
-        window_edges,
-    )
 
-    if not models:
-        raise InputError("backtest: no models given")
-    edges = window_edges(catalog, start, end, days)
-    recorder, feats = _spatial_recorder(catalog, region)
-    streams = spawn(rng, len(models) * len(edges))
-    m = len(models)
-    items = [(float(t0), float(t1), streams[w * m:(w + 1) * m])
-             for w, (t0, t1) in enumerate(edges)]
-    per = windows_per_task or -(-len(items) // (8 * max(1, sum(client.nthreads().values()))))
-    if int(per) < 1:
-        raise InputError(f"backtest: windows_per_task must be >= 1, got {per}")
-    batches = [items[i:i + int(per)] for i in range(0, len(items), int(per))]
+    edges, items, recorder, feats = plan_windows(catalog, models, start, end, days, rng, region)
+    batches = _batches(items, windows_per_task, client)
     # fresh keys (hash=False): no race with the release of an earlier run's identical data
     shared_catalog, shared_models = client.scatter([catalog, models], broadcast=True,
                                                    hash=False)
     keep = archive is not None or recorder is not None  # else only scores travel back
-    evals: dict[str, list[WindowEvaluation]] = {name: [] for name in models}
-    ivals: dict[str, list[tuple[float, float]]] = {name: [] for name in models}
+    record = WindowRecord(models, recorder, archive, catalog.metadata.name)
     ready: dict[int, list[WindowOut]] = {}
     next_b, done = 0, 0
     for b, outs in map_unordered(client, windows_task, batches, shared_catalog, shared_models,
@@ -136,22 +87,20 @@ def backtest_on_cluster(
         ready[b] = outs
         while next_b in ready:  # record and archive in window order, as a serial run
             for out in ready.pop(next_b):
-                for name, fc, ev, interval in out:
-                    evals[name].append(ev)
-                    ivals[name].append(interval)
-                    if recorder is not None:
-                        recorder.add(fc)
-                    _archive(archive, fc, ev, catalog.metadata.name)
+                record.add(out)
             next_b += 1
         done += len(outs)
         if progress is not None:
             progress(done, len(edges))
-    spatial = ({}, {}, {}) if recorder is None else (
-        recorder.evaluations, recorder.summaries(), recorder.maps())
-    return BacktestResult(
-        edges, evals, {k: np.asarray(v) for k, v in ivals.items()},
-        {k: BacktestSummary.from_windows(k, v) for k, v in evals.items()}, *spatial,
-    )
+    return record.result(edges)
+
+
+def _batches(items: list[WindowItem], per: int | None, client: Any) -> list[list[WindowItem]]:
+    """Consecutive windows per task (default about eight tasks per worker thread)."""
+    per = per or -(-len(items) // (8 * max(1, sum(client.nthreads().values()))))
+    if int(per) < 1:
+        raise InputError(f"backtest: windows_per_task must be >= 1, got {per}")
+    return [items[i:i + int(per)] for i in range(0, len(items), int(per))]
 
 
 # ------------------------------------------------------------------ prospective issuing
