@@ -38,3 +38,16 @@ def das_dir(shared_data: Path) -> Path:
 def landslide_dir(shared_data: Path) -> Path:
     """Folder of the landslide reference data (Loma Prieta, GEM faults)."""
     return shared_data / "landslide"
+
+
+@pytest.fixture(scope="session")
+def demo_out(tmp_path_factory) -> Path:
+    """``geohazard demo --seed 0`` run once per session (the demo and report tests share it)."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    res = subprocess.run([sys.executable, "-m", "geohazard.cli.main", "demo", "--out", str(out),
+                          "--seed", "0"], capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return out

@@ -1,27 +1,16 @@
 """The README's main job end to end: `geohazard demo` on the embedded default.
 
-The demo runs once per module; one test checks what it wrote, another compares its
-``summary.json`` (the deterministic part, see :mod:`tests.golden`) with the copy stored
-before the public-surface redesign (issue 12).
+The demo runs once per session (``demo_out`` in tests/conftest.py); one test checks what it
+wrote, another compares its ``summary.json`` (the deterministic part, see
+:mod:`tests.golden`) with the copy stored before the public-surface redesign (issue 12).
 """
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from tests.browser import render
 from tests.golden import DATA, assert_same_figures, deterministic
-
-
-@pytest.fixture(scope="module")
-def demo_out(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "demo"
-    res = subprocess.run([sys.executable, "-m", "geohazard.cli.main", "demo", "--out", str(out),
-                          "--seed", "0"], capture_output=True, text=True, timeout=900)
-    assert res.returncode == 0, res.stderr[-3000:]
-    return out
 
 
 def test_demo_runs_every_system_and_renders(demo_out):

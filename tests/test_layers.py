@@ -27,7 +27,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "geohazard"
 
 RANK = {
     "exceptions": -1, "_lazy": -1,
-    "io_utils": 0, "rng": 0, "config": 0, "validation": 0, "distributed": 0,
+    "io_utils": 0, "rng": 0, "config": 0, "validation": 0, "distributed": 0, "extras": 0,
     "catalog": 1,
     "forecast": 2, "das": 2, "landslide": 2,
     "examples": 3, "testing": 3,

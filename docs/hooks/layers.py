@@ -27,6 +27,7 @@ WHAT = {
     "validation": "one `Range` type and number format for parameter checks",
     "_lazy": "one helper that makes each subpackage's public names load on first use",
     "distributed": "one way to name a Dask cluster (`--scheduler`, `--engine dask`)",
+    "extras": "the optional extras' modules and the one-line message when one is missing",
     "catalog": "the immutable, validated `Catalog`, readers/writers, Mc and b-value",
     "forecast": "ETAS, RECAST, Poisson and smoothed seismicity; forecasts, evaluation, the "
                 "pyCSEP adapter, archive, prospective loop",

@@ -48,7 +48,7 @@ def test_report_renders_in_headless_chromium(setup, tmp_path):
     bt = backtest(cat, models, md.test_start, md.end, days=60, n_samples=200, rng=2)
     path = write_forecast_report(tmp_path / "report.html", [fc], observed_times=obs, backtest=bt)
     html = path.read_text()
-    assert html.count("<img") == 3 and "http" not in html.split("<body>")[1][:2000]
+    assert html.count("<figure>") == 3 and "http" not in html.split("<body>")[1][:2000]
     shot = tmp_path / "shot.png"
     counts = render(path, screenshot=shot)
     assert counts == {"total": 3, "rendered": 3}

@@ -40,19 +40,11 @@ class DemoContext:
 
 def step_catalog(ctx: DemoContext) -> dict[str, Any]:
     """Catalog statistics (Mc, b-value, splits) and plots."""
+    from geohazard.report.demo import catalog_section
+
     summary = summarize(ctx.catalog)
     plots = save_plots(ctx.catalog, ctx.out_dir / "catalog")
-    ctx.report.heading("Catalog")
-    rows = {"events": summary["events"], "first event": summary["first_event"],
-            "last event": summary["last_event"], **{f"Mc ({k})": v
-                                                    for k, v in summary["mc"].items()}}
-    for method, bv in summary.get("b_value", {}).items():
-        rows[f"b ({method})"] = f"{bv['b']:.3f} ± {bv['se']:.3f}"
-    for split, n in summary.get("splits", {}).items():
-        rows[f"scored events, {split}"] = n
-    ctx.report.key_values(rows)
-    for p in plots:
-        ctx.report.figure(p, p.stem.replace("_", " "))
+    catalog_section(ctx.report, summary, plots)
     return summary
 
 
@@ -63,31 +55,21 @@ def _flat(prefix: str, data: dict[str, Any]) -> dict[str, Any]:
 def step_etas(ctx: DemoContext) -> dict[str, Any]:
     """Simulate an ETAS catalog, fit it, compare with the truth (and fit a small user catalog)."""
     from geohazard.demo.etas import run_demo as etas_demo
+    from geohazard.report.demo import etas_section
 
     res = etas_demo(ctx.catalog if ctx.user_catalog else None, ctx.out_dir / "etas", ctx.seed)
-    ctx.report.heading("ETAS: simulate, fit, recover the truth")
-    ctx.report.table(
-        ["parameter", "true", "estimate", "standard error", "z"],
-        [[k, res["truth"][k], res["estimate"][k], res["se"][k], res["z"][k]]
-         for k in res["truth"]])
-    ctx.report.key_values({"events": res["events"], "expected events": res["expected_events"],
-                           "branching ratio (true / fitted)":
-                           f"{res['branching_ratio_true']:.3f} / {res['branching_ratio_fit']:.3f}",
-                           "fit seconds": res["fit_seconds"]})
+    etas_section(ctx.report, res)
     return res
 
 
 def step_recast(ctx: DemoContext) -> dict[str, Any]:
     """Train a small RECAST on the demo catalog's splits for about 30 s."""
     from geohazard.demo.recast import run_demo as recast_demo
+    from geohazard.report.demo import recast_section
 
     res = recast_demo(ctx.catalog, ctx.out_dir / "recast", ctx.seed, budget_s=30.0)
     ctx.artefacts["recast_checkpoint"] = res["checkpoint"]
-    ctx.report.heading("RECAST: neural temporal point process")
-    ctx.report.table(["split", "NLL/day (time)", "NLL/day (time + magnitude)", "events"],
-                     [[k, v["nll_per_day_time"], v["nll_per_day_time_mag"], v["n_events"]]
-                      for k, v in res["splits"].items()])
-    ctx.report.key_values({"epochs": res["epochs"], "training seconds": res["wall_s"]})
+    recast_section(ctx.report, res)
     return res
 
 
@@ -95,7 +77,7 @@ def step_forecast(ctx: DemoContext) -> dict[str, Any]:
     """14-day forecasts from the test start with Poisson, ETAS and RECAST, and a backtest."""
     import pandas as pd
 
-    from geohazard.report.forecast import backtest_section, forecast_section
+    from geohazard.report.forecast import backtest_section, combined_verdict, comparison_section
     from geohazard.workflows.forecast import fit_models, forecast_job
 
     cat = ctx.catalog
@@ -114,9 +96,13 @@ def step_forecast(ctx: DemoContext) -> dict[str, Any]:
                        backtest_end=end, backtest_samples=500,
                        report=ctx.out_dir / "forecast" / "report.html",
                        title=f"forecast: {md.name}")
-    for fc in run.forecasts:
-        forecast_section(ctx.report, fc, run.observed)
-    backtest_section(ctx.report, run.backtest)
+    ctx.report.link("Forecast report", run.report, "fan charts, comparison and backtest",
+                    base=ctx.out_dir)
+    comparison_section(ctx.report, run.forecasts, run.observed, run.backtest)
+    backtest_section(ctx.report, run.backtest, origin=cat.origin)
+    ctx.report.summary(*combined_verdict(
+        run.backtest.summaries, f"backtest, {len(run.backtest.windows)} windows of 14 days "
+        f"from {t0:%Y-%m-%d}"))
     return {"forecasts": run.summaries,
             "observed_in_first_window": 0 if run.observed is None else int(run.observed.size),
             "backtest": {k: v.to_dict() for k, v in run.backtest.summaries.items()},
@@ -128,6 +114,7 @@ def _prospective(ctx: DemoContext, models: dict[str, Any], t0: Any) -> dict[str,
     """A month of daily forecasts into an archive, scored, with the record report."""
     import pandas as pd
 
+    from geohazard.report.forecast import combined_verdict
     from geohazard.workflows.forecast import evaluate_job, prospective_job
 
     archive = ctx.out_dir / "forecast" / "archive.sqlite"
@@ -137,10 +124,15 @@ def _prospective(ctx: DemoContext, models: dict[str, Any], t0: Any) -> dict[str,
     path = ctx.out_dir / "forecast" / "record.html"
     ev = evaluate_job(ctx.catalog, archive, seed=ctx.seed, report=path,
                       title=f"prospective record: {ctx.catalog.metadata.name}")
+    ctx.report.link("Prospective record", path, "a month of daily 14-day forecasts, scored",
+                    base=ctx.out_dir)
     ctx.report.heading("Prospective record (daily 14-day forecasts)")
-    ctx.report.table(["model", "forecasts", "95% coverage", "mean count log-score"],
-                     [[s.model, s.n_windows, s.coverage_95, s.mean_log_score]
+    ctx.report.table(["model", "forecasts", "95% coverage (fraction)",
+                      "mean count log-score (nats per forecast)", "mean PIT"],
+                     [[s.model, s.n_windows, s.coverage_95, s.mean_log_score, s.mean_pit]
                       for s in ev.summaries.values()])
+    ctx.report.summary(*combined_verdict(
+        ev.summaries, f"prospective month, {len(ev.rows)} daily 14-day forecasts"))
     return {"issued": len(run.issued), "already_archived": run.skipped,
             "evaluated": len(ev.rows), "summaries": {k: v.to_dict()
                                                      for k, v in ev.summaries.items()},
@@ -150,10 +142,13 @@ def _prospective(ctx: DemoContext, models: dict[str, Any], t0: Any) -> dict[str,
 def step_das(ctx: DemoContext) -> dict[str, Any]:
     """Simulate a small storm on a fiber, analyse it and check against the truth."""
     from geohazard.demo.das import run_demo as das_demo
+    from geohazard.report.demo import das_section
 
     res = das_demo(ctx.out_dir / "das", ctx.seed)
-    ctx.report.heading("DAS storm noise")
-    ctx.report.key_values(_flat("", res))
+    if res.get("report"):
+        ctx.report.link("DAS storm-noise report", res["report"], "the synthetic storm analysed",
+                        base=ctx.out_dir)
+    das_section(ctx.report, res)
     return res
 
 
@@ -165,10 +160,13 @@ def step_landslide(ctx: DemoContext) -> dict[str, Any]:
     """
     from geohazard.demo.landslide import run_demo as landslide_demo
     from geohazard.demo.landslide_causes import run_chain
+    from geohazard.report.demo import landslide_section
 
     res = landslide_demo(ctx.out_dir / "landslide", ctx.seed)
-    ctx.report.heading("Earthquake-induced landslides")
-    ctx.report.key_values(_flat("", res))
+    if res.get("report"):
+        ctx.report.link("Landslide susceptibility report", res["report"],
+                        "validation, model and factor statistics", base=ctx.out_dir)
+    landslide_section(ctx.report, res)
     res["chain"] = run_chain(ctx.out_dir / "landslide", ctx.seed, ctx.report)
     return res
 
@@ -182,6 +180,25 @@ STEPS: list[tuple[str, Step]] = [
     ("das", step_das),
     ("landslide", step_landslide),
 ]
+#: The optional extra each step needs (a step not listed needs the core only).
+STEP_EXTRAS: dict[str, str] = {"recast": "forecast", "forecast": "forecast", "das": "das",
+                               "landslide": "landslide"}
+
+
+def _skipped_steps(steps: list[tuple[str, Step]]) -> dict[str, str]:
+    """Step name -> one line saying which extra it needs, for extras not installed here."""
+    from geohazard.extras import MissingExtraError, require
+
+    skipped: dict[str, str] = {}
+    for name, _ in steps:
+        extra = STEP_EXTRAS.get(name)
+        if extra is None:
+            continue
+        try:
+            require(extra)
+        except MissingExtraError as exc:
+            skipped[name] = str(exc)
+    return skipped
 
 
 def run_demo(
@@ -209,16 +226,29 @@ def run_demo(
     out = ensure_dir(out_dir)  # after the inputs are read: a bad catalog leaves no folder
     ctx = DemoContext(out, seed, catalog, HtmlReport("geohazard demo"),
                       user_catalog=catalog_path is not None)
+    data = (f"the catalog {catalog.metadata.name}" if catalog_path
+            else "embedded synthetic data with known truths")
     ctx.report.paragraph(
-        f"Catalog: {catalog.metadata.name} ({len(catalog)} events). Seed {seed}.", "note")
+        f"Every system end to end on {data} ({len(catalog)} events in the catalog); "
+        f"seed {seed}. The summary gives each "
+        "system's headline; the sections below and the linked reports give the detail.",
+        "note")
     timings: dict[str, float] = {}
+    skipped = _skipped_steps(STEPS)
+    for name, message in skipped.items():
+        log.warning("demo: skipping %s: %s", name, message)
+        ctx.report.summary(f"Skipped {name}: {message}.", "warn")
     for name, step in STEPS:
+        if name in skipped:
+            continue
         if progress is not None:
             progress(name)
         t0 = time.perf_counter()
         ctx.results[name] = step(ctx)
         timings[name] = time.perf_counter() - t0
     ctx.results["timings_s"] = timings
+    if skipped:
+        ctx.results["skipped"] = skipped
     write_json_atomic(out / "summary.json", ctx.results)
     ctx.report.write(out / "report.html")
     return ctx.results

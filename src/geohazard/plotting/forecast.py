@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 
 from geohazard.forecast.evaluation import WindowEvaluation
 from geohazard.forecast.forecasting import Forecast
 from geohazard.forecast.spatial_eval import SpatialMap
+from geohazard.plotting._style import count_axis_symlog, date_axis, dodge, model_color
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -25,23 +28,41 @@ def fan_chart(
     bin_days: float = 0.25,
     ax: Axes | None = None,
 ) -> Axes:
-    """Cumulative count through the window: median and 50/90/95% bands, observed on top."""
+    """Cumulative count through the window: median and 50/90/95% bands, observed on top.
+
+    The time axis is in UTC dates when the forecast knows its catalog's origin, else in
+    days since the forecast start.
+    """
     ax = _axes(ax)
     edges, per_bin = forecast.daily_counts(bin_days)
     cum = np.concatenate([np.zeros((per_bin.shape[0], 1)), np.cumsum(per_bin, axis=1)], axis=1)
-    x = edges - forecast.t_start
+    x: Any = edges - forecast.t_start
+    start = None
+    if forecast.origin is not None:
+        start = forecast.origin + pd.to_timedelta(forecast.t_start, unit="D")
+        x = start + pd.to_timedelta(x, unit="D")
+    color = model_color(forecast.model, 0)
     for (lo, hi), alpha in (((2.5, 97.5), 0.15), ((5, 95), 0.25), ((25, 75), 0.4)):
         ax.fill_between(x, np.percentile(cum, lo, axis=0), np.percentile(cum, hi, axis=0),
-                        color="C0", alpha=alpha, lw=0, label=f"{hi - lo:.0f}% interval")
-    ax.plot(x, np.median(cum, axis=0), color="C0", lw=1.5, label="median")
+                        color=color, alpha=alpha, lw=0, label=f"{hi - lo:.0f}% range")
+    ax.plot(x, np.median(cum, axis=0), color=color, lw=1.5, label="median")
     if observed_times is not None:
-        obs = np.sort(np.asarray(observed_times)) - forecast.t_start
-        ax.step(np.concatenate(([0.0], obs, [x[-1]])),
+        obs: Any = np.sort(np.asarray(observed_times)) - forecast.t_start
+        steps: Any = np.concatenate(([0.0], obs, [edges[-1] - forecast.t_start]))
+        if start is not None:
+            steps = start + pd.to_timedelta(steps, unit="D")
+        ax.step(steps,
                 np.concatenate(([0], np.arange(1, obs.size + 1), [obs.size])),
                 where="post", color="k", lw=1.5, label="observed")
-    ax.set_xlabel("days since forecast start")
+    if start is not None:
+        date_axis(ax)
+        ax.set_xlabel("date (UTC)")
+    else:
+        ax.set_xlabel("days since forecast start")
     ax.set_ylabel("cumulative number of events")
-    ax.set_title(f"{forecast.model}: {forecast.continuations.n_samples} simulations")
+    ax.grid(color="0.92", lw=0.8)
+    ax.set_title(f"{forecast.model}: {forecast.continuations.n_samples} simulations, "
+                 f"{forecast.days:g} days")
     ax.legend(fontsize=8, loc="upper left")
     return ax
 
@@ -50,8 +71,12 @@ def observed_vs_predicted(
     windows: dict[str, Sequence[WindowEvaluation]],
     intervals: dict[str, np.ndarray],
     ax: Axes | None = None,
+    starts: Sequence[Any] | None = None,
 ) -> Axes:
     """Per-window observed counts against each model's 95% interval.
+
+    Each model's intervals are bars in its own colour-blind-safe colour, side by side in
+    each window; the count axis is linear to 1 and logarithmic above with plain ticks.
 
     Parameters
     ----------
@@ -61,31 +86,60 @@ def observed_vs_predicted(
         Model name -> (W, 2) array of 2.5% and 97.5% count quantiles.
     ax
         Axes to draw on.
+    starts
+        Start (UTC) of each window: the axis is in dates (else window numbers).
     """
     ax = _axes(ax)
-    for i, (name, evals) in enumerate(windows.items()):
-        idx = np.arange(len(evals)) + 0.2 * (i - (len(windows) - 1) / 2)
-        iv = intervals[name]
-        ax.vlines(idx, iv[:, 0], iv[:, 1], color=f"C{i}", alpha=0.6, lw=2, label=f"{name} 95%")
-        ax.plot(idx, [e.expected for e in evals], "_", color=f"C{i}", ms=6)
     first = next(iter(windows.values()))
-    ax.plot(np.arange(len(first)), [e.observed for e in first], "k.", ms=5, label="observed")
-    ax.set_yscale("symlog", linthresh=10)
-    ax.set_xlabel("forecast window")
-    ax.set_ylabel("number of events")
-    ax.legend(fontsize=8)
+    pos: Any = np.arange(len(first), dtype=float)
+    step: Any = 1.0
+    if starts is not None:
+        pos = pd.DatetimeIndex(starts)
+        step = np.median(np.diff(pos)) if len(pos) > 1 else pd.Timedelta(days=1)
+    offsets = dodge(len(windows), 0.5)
+    top = 1.0
+    for i, (name, evals) in enumerate(windows.items()):
+        x = pos + offsets[i] * step
+        iv = intervals[name]
+        color = model_color(name, i)
+        ax.vlines(x, iv[:, 0], iv[:, 1], color=color, lw=3, alpha=0.9,
+                  label=f"{name}: 95% interval")
+        ax.plot(x, [e.expected for e in evals], linestyle="none", marker="_", ms=8, mew=2,
+                color="0.15")
+        top = max(top, float(np.nanmax(iv[:, 1])))
+    obs = [e.observed for e in first]
+    ax.plot(pos, obs, "ko", ms=4, mfc="white", label="observed count")
+    ax.plot([], [], linestyle="none", marker="_", ms=8, mew=2, color="0.15",
+            label="expected count")
+    count_axis_symlog(ax, max(top, float(max(obs, default=0))))
+    if starts is not None:
+        date_axis(ax)
+        ax.set_xlabel("forecast window start (UTC)")
+    else:
+        ax.set_xlabel("forecast window number")
+    ax.set_ylabel("events in the window")
+    ax.grid(axis="y", color="0.9", lw=0.8)
+    ax.legend(fontsize=8, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+              frameon=False)
     return ax
 
 
 def pit_histogram(pits: dict[str, Sequence[float]], bins: int = 10, ax: Axes | None = None) -> Axes:
-    """Histogram of PIT values per model; a calibrated model is flat at 1."""
+    """Histogram of PIT values per model; a calibrated model is flat at 1.
+
+    PIT piled up near 0 means the observed counts sit in the forecasts' lower tail (the
+    model over-predicts); near 1, it under-predicts. The legend gives each mean PIT.
+    """
     ax = _axes(ax)
     edges = np.linspace(0, 1, bins + 1)
     for i, (name, values) in enumerate(pits.items()):
         h, _ = np.histogram(values, edges, density=True)
-        ax.step(edges, np.concatenate(([h[0]], h)), where="pre", color=f"C{i}", label=name)
-    ax.axhline(1.0, color="0.5", ls="--", lw=1)
-    ax.set_xlabel("PIT of observed count")
+        ax.step(edges, np.concatenate(([h[0]], h)), where="pre", color=model_color(name, i),
+                lw=2, ls=("-", "--", ":", "-.")[i % 4],
+                label=f"{name} (mean PIT {np.mean(values):.2f})")
+    ax.axhline(1.0, color="0.5", ls="--", lw=1, label="calibrated")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("PIT of the observed count (0: fewer than forecast, 1: more)")
     ax.set_ylabel("density")
     ax.legend(fontsize=8)
     return ax

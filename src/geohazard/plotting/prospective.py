@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from geohazard.plotting._style import count_axis_symlog, date_axis, dodge, model_color
+
 
 def _axes(ax: Axes | None) -> Axes:
     if ax is None:
@@ -24,8 +26,16 @@ def _by_model(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]
     return out
 
 
+def _quantile(rs: Sequence[dict[str, Any]], key: str) -> np.ndarray:
+    return np.array([np.nan if r[key] is None else r[key] for r in rs], float)
+
+
 def record_timeline(rows: Sequence[dict[str, Any]], ax: Axes | None = None) -> Axes:
     """Expected count and 95% interval of each issued forecast against the observed count.
+
+    Each model's intervals are vertical bars in its own colour-blind-safe colour, set side
+    by side at each issue time (they never overlap or blend); the count axis is linear to
+    1 and logarithmic above, with plain-number ticks; dates are labelled concisely.
 
     Parameters
     ----------
@@ -36,21 +46,34 @@ def record_timeline(rows: Sequence[dict[str, Any]], ax: Axes | None = None) -> A
         Axes to draw on.
     """
     ax = _axes(ax)
-    for i, (name, rs) in enumerate(_by_model(rows).items()):
-        t = pd.to_datetime([r["window_start"] for r in rs])
-        lo = np.array([np.nan if r["q025"] is None else r["q025"] for r in rs], float)
-        hi = np.array([np.nan if r["q975"] is None else r["q975"] for r in rs], float)
-        ax.fill_between(t, lo, hi, step="post", color=f"C{i}", alpha=0.25, label=f"{name} 95%")
-        ax.step(t, [r["expected"] for r in rs], where="post", color=f"C{i}", lw=1,
-                label=f"{name} expected")
-    first = next(iter(_by_model(rows).values()), [])
+    groups = _by_model(rows)
+    starts = sorted({pd.Timestamp(r["window_start"]) for r in rows})
+    step = (np.median(np.diff(starts)) if len(starts) > 1 else pd.Timedelta(days=1))
+    offsets = dodge(len(groups), 0.6)
+    top = 1.0
+    for i, (name, rs) in enumerate(groups.items()):
+        t = pd.to_datetime([r["window_start"] for r in rs]) + offsets[i] * step
+        lo, hi = _quantile(rs, "q025"), _quantile(rs, "q975")
+        color = model_color(name, i)
+        ax.vlines(t, lo, hi, color=color, lw=3, alpha=0.9, label=f"{name}: 95% interval")
+        ax.plot(t, [r["expected"] for r in rs], linestyle="none", marker="_", ms=9, mew=2,
+                color="0.15")
+        top = max(top, float(np.nanmax(hi)) if np.isfinite(hi).any() else 1.0)
+    first = next(iter(groups.values()), [])
     if first:
-        ax.plot(pd.to_datetime([r["window_start"] for r in first]),
-                [r["observed"] for r in first], "k.", ms=4, label="observed")
-    ax.set_yscale("symlog", linthresh=10)
-    ax.set_xlabel("forecast issue time (UTC)")
-    ax.set_ylabel("events in the window")
-    ax.legend(fontsize=8, ncol=2)
+        obs = [r["observed"] for r in first]
+        ax.plot(pd.to_datetime([r["window_start"] for r in first]), obs, "k o", ms=4,
+                mfc="white", label="observed count")
+        top = max(top, float(np.nanmax(np.asarray(obs, float))))
+    ax.plot([], [], linestyle="none", marker="_", ms=9, mew=2, color="0.15",
+            label="expected count")
+    count_axis_symlog(ax, top)
+    date_axis(ax)
+    ax.set_xlabel("forecast issue date (UTC)")
+    ax.set_ylabel("events in the forecast window")
+    ax.grid(axis="y", color="0.9", lw=0.8)
+    ax.legend(fontsize=8, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+              frameon=False)
     return ax
 
 
@@ -59,8 +82,11 @@ def cumulative_log_score(rows: Sequence[dict[str, Any]], ax: Axes | None = None)
     ax = _axes(ax)
     for i, (name, rs) in enumerate(_by_model(rows).items()):
         t = pd.to_datetime([r["window_start"] for r in rs])
-        ax.plot(t, np.cumsum([r["log_score"] for r in rs]), color=f"C{i}", label=name)
-    ax.set_xlabel("forecast issue time (UTC)")
+        ax.plot(t, np.cumsum([r["log_score"] for r in rs]), color=model_color(name, i),
+                lw=2, ls=("-", "--", ":", "-.")[i % 4], label=name)
+    date_axis(ax)
+    ax.set_xlabel("forecast issue date (UTC)")
     ax.set_ylabel("cumulative log-score (nats)")
+    ax.grid(color="0.9", lw=0.8)
     ax.legend(fontsize=8)
     return ax

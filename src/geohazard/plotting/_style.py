@@ -1,0 +1,58 @@
+"""Shared look of the forecast and catalog figures: colour-blind-safe colours, date axes.
+
+Colours are Okabe & Ito (2008), distinct for the common forms of colour blindness; a model
+keeps its colour in every figure of a report (:func:`model_color`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.dates as mdates
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+#: Okabe-Ito colours (black left out: it marks observations).
+OKABE_ITO: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
+                              "#D55E00", "#F0E442")
+#: Fixed colours of the usual models, so a model looks the same in every figure.
+MODEL_COLORS: dict[str, str] = {"poisson": "#0072B2", "etas": "#E69F00", "recast": "#009E73"}
+
+
+def model_color(name: str, index: int) -> str:
+    """The colour of model ``name`` (fixed for the usual models, else by position)."""
+    return MODEL_COLORS.get(name.lower(), OKABE_ITO[index % len(OKABE_ITO)])
+
+
+def date_axis(ax: Axes, axis: str = "x") -> None:
+    """Concise, non-overlapping date labels (year and month shown once, not per tick)."""
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(locator)
+    target.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def count_axis_symlog(ax: Axes, top: float) -> None:
+    """A count axis, linear from 0 to 1 and logarithmic above, with readable ticks.
+
+    Ticks at 0, 1, 2, 5, 10, 20, 50, ... up to ``top`` (plain numbers, no powers of ten),
+    so the axis keeps several labelled ticks whatever the range.
+    """
+    ax.set_yscale("symlog", linthresh=1.0, linscale=0.5)
+    ticks = [0.0]
+    decade = 1.0
+    while decade <= max(top, 1.0) * 1.01:
+        ticks += [v for v in (decade, 2 * decade, 5 * decade) if v <= max(top, 2.0) * 1.5]
+        decade *= 10
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_ylim(0, max(ticks[-1], top) * 1.05)
+
+
+def dodge(n: int, width: float) -> Sequence[float]:
+    """Offsets placing ``n`` markers side by side within ``width`` (centred on 0)."""
+    if n <= 1:
+        return [0.0]
+    return list(np.linspace(-width / 2, width / 2, n))
