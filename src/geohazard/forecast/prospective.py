@@ -95,22 +95,12 @@ class ProspectiveRun:
 Refit = Callable[[str, pd.Timestamp], tuple[PointProcessModel, dict[str, Any]]]
 
 
-def run_prospective(
-    catalog: Catalog,
-    models: dict[str, tuple[PointProcessModel, dict[str, Any]]],
-    archive: ForecastArchive,
-    start: Any,
-    end: Any | None = None,
-    *,
-    every_days: float = 1.0,
-    days: float = 14.0,
-    n_samples: int = 1000,
-    seed: int = 0,
-    refit: Refit | None = None,
-    refit_every_days: float | None = None,
-    progress: Progress | None = None,
-    client: Any = None,
-) -> ProspectiveRun:
+def run_prospective(catalog: Catalog, models: dict[str, tuple[PointProcessModel, dict[str, Any]]],
+                    archive: ForecastArchive, start: Any, end: Any | None = None, *,
+                    every_days: float = 1.0, days: float = 14.0, n_samples: int = 1000,
+                    seed: int = 0, refit: Refit | None = None,
+                    refit_every_days: float | None = None, progress: Progress | None = None,
+                    client: Any = None) -> ProspectiveRun:
     """Issue a forecast per model at every issue time and store it, skipping archived ones.
 
     Parameters
@@ -123,12 +113,8 @@ def run_prospective(
         Where forecasts go; also consulted to skip those already issued.
     start, end
         First and last issue time (UTC); ``end`` defaults to the end of the data.
-    every_days
-        Cadence (1 = daily).
-    days
-        Forecast window length.
-    n_samples
-        Simulations per forecast.
+    every_days, days, n_samples
+        Cadence (1 = daily), forecast window length and simulations per forecast.
     seed
         Base seed (see :func:`window_rng`).
     refit, refit_every_days
@@ -145,43 +131,72 @@ def run_prospective(
         writes the archive, which equals a serial run's. Not with ``refit``.
     """
     if client is not None:
-        if refit is not None:
-            raise InputError("prospective: operational refits (refit_every_days) do not run "
-                             "on a Dask cluster yet; leave out --scheduler")
-        from geohazard.forecast.scale import run_prospective_on_cluster
-
-        return run_prospective_on_cluster(client, catalog, models, archive, start, end,
-                                          every_days=every_days, days=days,
-                                          n_samples=n_samples, seed=seed, progress=progress)
+        return _on_cluster(client, refit, catalog, models, archive, start, end,
+                           every_days=every_days, days=days, n_samples=n_samples, seed=seed,
+                           progress=progress)
     _check_run(models, refit, refit_every_days, days, n_samples)
     times = issue_times(catalog, start, end, every_days)
-    issued: list[int] = []
-    skipped = 0
-    current = dict(models)
-    block_of = (np.floor((times - times[0]) / refit_every_days + 1e-9).astype(int)
-                if refit_every_days is not None else np.zeros(times.size, int))
-    fitted_block = {m: 0 if refit is None else -1 for m in models}
+    fits = _Fits(models, refit, refit_every_days, times)
     t_clock = time.perf_counter()
+    issued: list[int] = []
     for i, t0 in enumerate(times):
-        history = None
-        for model_name in models:
-            phash = None if refit is not None else str(current[model_name][1].get(
-                "params_hash", ""))
-            if archive.find(model_name, t0, t0 + days, catalog=catalog.metadata.name,
-                            params_hash=phash):
-                skipped += 1
-                continue
-            if refit is not None and fitted_block[model_name] != block_of[i]:
-                block_start = times[0] + block_of[i] * refit_every_days
-                current[model_name] = refit(model_name, catalog.utc_of(block_start))
-                fitted_block[model_name] = int(block_of[i])
-            if history is None:
-                history = catalog.to_sequence(t_end=catalog.utc_of(t0))
-            issued.append(_issue_one(catalog, archive, model_name, current[model_name],
-                                     history, (t0, days, n_samples, seed)))
+        issued += _issue_at(catalog, archive, fits, i, t0, days, n_samples, seed)
         if progress is not None:
             progress(i + 1, times.size)
-    return ProspectiveRun(issued, skipped, times, time.perf_counter() - t_clock)
+    return ProspectiveRun(issued, fits.skipped, times, time.perf_counter() - t_clock)
+
+
+def _on_cluster(client: Any, refit: Refit | None, *args: Any, **kwargs: Any) -> ProspectiveRun:
+    """:func:`~geohazard.forecast.scale.run_prospective_on_cluster`, refused with refits."""
+    if refit is not None:
+        raise InputError("prospective: operational refits (refit_every_days) do not run "
+                         "on a Dask cluster yet; leave out --scheduler")
+    from geohazard.forecast.scale import run_prospective_on_cluster
+
+    return run_prospective_on_cluster(client, *args, **kwargs)
+
+
+class _Fits:
+    """The fitted model each issue time uses: the given ones, or a refit per block of time."""
+
+    def __init__(self, models: dict[str, Any], refit: Refit | None,
+                 refit_every_days: float | None, times: np.ndarray) -> None:
+        self.names, self.current, self.refit = list(models), dict(models), refit
+        self.every, self.first = refit_every_days, float(times[0])
+        self.block_of = (np.floor((times - times[0]) / refit_every_days + 1e-9).astype(int)
+                         if refit_every_days is not None else np.zeros(times.size, int))
+        self.fitted_block = {m: 0 if refit is None else -1 for m in models}
+        self.skipped = 0
+
+    def params_hash(self, name: str) -> str | None:
+        """The archive key of the model's parameters (None with refits: any parameters)."""
+        return None if self.refit is not None else str(
+            self.current[name][1].get("params_hash", ""))
+
+    def at(self, name: str, i: int, catalog: Catalog) -> tuple[PointProcessModel, dict]:
+        """The fitted model for issue time ``i``, refitted at the start of a new block."""
+        if self.refit is not None and self.fitted_block[name] != self.block_of[i]:
+            block_start = self.first + self.block_of[i] * self.every
+            self.current[name] = self.refit(name, catalog.utc_of(block_start))
+            self.fitted_block[name] = int(self.block_of[i])
+        return self.current[name]
+
+
+def _issue_at(catalog: Catalog, archive: ForecastArchive, fits: _Fits, i: int, t0: float,
+              days: float, n_samples: int, seed: int) -> list[int]:
+    """Issue and archive the forecasts of issue time ``i`` (``t0``) not archived yet."""
+    history, issued = None, []
+    for name in fits.names:
+        if archive.find(name, t0, t0 + days, catalog=catalog.metadata.name,
+                        params_hash=fits.params_hash(name)):
+            fits.skipped += 1
+            continue
+        fitted = fits.at(name, i, catalog)
+        if history is None:
+            history = catalog.to_sequence(t_end=catalog.utc_of(t0))
+        issued.append(_issue_one(catalog, archive, name, fitted, history,
+                                 (t0, days, n_samples, seed)))
+    return issued
 
 
 def _check_run(models: dict[str, Any], refit: Refit | None, refit_every_days: float | None,
