@@ -117,6 +117,8 @@ CASES = [
                            "{tmp}/a.sqlite", "--tests", "n,x"], "--tests", _setup),
     Case("tests-empty", ["forecast", "evaluate", "--catalog", "{tmp}/cat.csv", "--archive",
                          "{tmp}/a.sqlite", "--tests", ","], "--tests", _setup),
+    Case("tests-dh-zero", ["forecast", "evaluate", "--catalog", "{tmp}/cat.csv", "--archive",
+                           "{tmp}/a.sqlite", "--tests", "s", "--dh", "0"], "--dh", _setup),
     Case("csep-out-is-a-file", [*_ISSUE, "--csep-out", "{tmp}/blocker"], "--csep-out", _setup),
     Case("csep-out-under-a-file", [*_ISSUE, "--csep-out", "{tmp}/blocker/sub"], "--csep-out",
          _setup),

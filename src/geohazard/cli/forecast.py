@@ -292,6 +292,9 @@ def evaluate(
     report: ReportOpt = None,
     json_out: JsonOpt = None,
     tests: TestsOpt = None,
+    dh: Annotated[float, typer.Option(
+        "--dh", help="With --tests: grid cell size in degrees for located forecasts archived "
+        "without their testing region.")] = 0.05,
 ) -> None:
     """Score every archived forecast whose window the catalog now covers."""
     from geohazard.catalog import read_catalog
@@ -301,6 +304,7 @@ def evaluate(
     from geohazard.workflows.forecast import csep_tests_job, evaluate_job
 
     check(seed, "seed", "--seed")
+    check(dh, "dh", "--dh")
     check_output(report, "--report")
     check_output(json_out, "--json")
     names = parse_tests(tests, "--tests") if tests is not None else None
@@ -311,7 +315,7 @@ def evaluate(
         raise DataFileNotFoundError(f"--archive {archive}: no such archive")
     arch = ForecastArchive(archive)
     # the pyCSEP tests first: a counts-only forecast is refused before anything is stored
-    rerun = csep_tests_job(cat, arch, names, model=model) if names else None
+    rerun = csep_tests_job(cat, arch, names, model=model, dh=dh) if names else None
     result = evaluate_job(cat, arch, store=store, seed=seed, model=model,
                           report=report, title=f"prospective record {cat.metadata.name}")
     console.print(f"evaluated {len(result.rows)} archived forecasts ({result.newly_stored} new, "

@@ -133,7 +133,7 @@ def _covered(catalog: Catalog, rec: dict[str, Any]) -> bool:
 
 
 def _region_for(archive: ForecastArchive, forecast_id: int, region: SpatialRegion | None,
-                catalog: Catalog) -> SpatialRegion:
+                catalog: Catalog, dh: float) -> SpatialRegion:
     """The region given, else the one stored with the forecast, else the catalog's box."""
     if region is not None:
         return region
@@ -142,7 +142,7 @@ def _region_for(archive: ForecastArchive, forecast_id: int, region: SpatialRegio
         return SpatialRegion.from_dict(stored)
     from geohazard.forecast.spatial_models import catalog_region
 
-    return catalog_region(catalog)
+    return catalog_region(catalog, dh=dh)
 
 
 def _temporal_edges(mc: float | None, mags: np.ndarray) -> np.ndarray:
@@ -151,7 +151,8 @@ def _temporal_edges(mc: float | None, mags: np.ndarray) -> np.ndarray:
 
 
 def _tests_of(archive: ForecastArchive, rec: dict[str, Any], catalog: Catalog,
-              tests: tuple[str, ...], region: SpatialRegion | None) -> ArchivedTests:
+              tests: tuple[str, ...], region: SpatialRegion | None,
+              dh: float) -> ArchivedTests:
     """Run ``tests`` on one archived forecast."""
     fid = rec["id"]
     head = {"forecast_id": fid, "model": rec["model"], "window_start": rec["window_start"],
@@ -171,7 +172,7 @@ def _tests_of(archive: ForecastArchive, rec: dict[str, Any], catalog: Catalog,
     if "lon" not in obs:
         raise InputError(f"catalog '{catalog.metadata.name}' has no longitude/latitude columns: "
                          f"forecast {fid} ({rec['model']}) is located")
-    reg = _region_for(archive, fid, region, catalog)
+    reg = _region_for(archive, fid, region, catalog, dh)
     res = csep_spatial_evaluations(fc, obs["times"], obs["mags"], obs["lon"], obs["lat"], reg,
                                    tests)
     inside = (reg.cell_index(obs["lon"], obs["lat"]) >= 0) & \
@@ -181,7 +182,8 @@ def _tests_of(archive: ForecastArchive, rec: dict[str, Any], catalog: Catalog,
 
 def rerun_csep_tests(catalog: Catalog, archive: ForecastArchive, tests: tuple[str, ...] |
                      str = ("n_test",), *, model: str | None = None,
-                     region: SpatialRegion | None = None) -> list[ArchivedTests]:
+                     region: SpatialRegion | None = None,
+                     dh: float = 0.05) -> list[ArchivedTests]:
     """Run pyCSEP's tests on every archived forecast of this catalog whose window it covers.
 
     Parameters
@@ -196,7 +198,9 @@ def rerun_csep_tests(catalog: Catalog, archive: ForecastArchive, tests: tuple[st
         Only this model's forecasts.
     region
         Testing region of located forecasts (default: the one stored with each forecast,
-        else the ``0.05``-degree box around the catalog's events).
+        else the ``dh``-degree box around the catalog's events).
+    dh
+        Cell size in degrees of that box, for located forecasts archived without a region.
 
     Returns
     -------
@@ -215,4 +219,4 @@ def rerun_csep_tests(catalog: Catalog, archive: ForecastArchive, tests: tuple[st
     records = [r for r in archive.list(model=model, catalog=catalog.metadata.name)
                if _covered(catalog, r)]
     _check_archived(archive, records, names)
-    return [_tests_of(archive, rec, catalog, names, region) for rec in records]
+    return [_tests_of(archive, rec, catalog, names, region, dh) for rec in records]

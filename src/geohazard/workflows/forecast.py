@@ -12,15 +12,17 @@ import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from geohazard.catalog.core import Catalog, to_utc
 from geohazard.exceptions import InputError
-from geohazard.forecast.archive import ForecastArchive
 from geohazard.forecast.backtest import BacktestResult, backtest
 from geohazard.forecast.forecasting import Forecast, issue_forecast
+
+if TYPE_CHECKING:  # SQLAlchemy is imported only when an archive is used
+    from geohazard.forecast.archive import ForecastArchive
 
 Status = Callable[[str], contextlib.AbstractContextManager[Any]]
 Progress = Callable[[int, int], None]
@@ -28,6 +30,12 @@ Fitted = dict[str, tuple[Any, dict[str, Any]]]
 
 __all__ = ["ForecastRun", "backtest_job", "covered_observations", "csep_tests_job", "evaluate_job",
            "fit_models", "forecast_job", "issue_job", "prospective_job", "write_csep_forecasts"]
+
+
+def _open_archive(archive: str | Path | ForecastArchive) -> ForecastArchive:
+    from geohazard.forecast.archive import ForecastArchive
+
+    return archive if isinstance(archive, ForecastArchive) else ForecastArchive(archive)
 
 
 def _quiet(_: str) -> contextlib.AbstractContextManager[Any]:
@@ -183,7 +191,7 @@ def issue_job(catalog: Catalog, start: Any, *, models: str | Sequence[str] = "et
     if spatial and region is None:
         region = catalog_region(catalog, dh=dh)
     history = catalog.to_sequence(t_end=t_start, features=LOCATION_FEATURES if spatial else ())
-    store = ForecastArchive(archive) if archive is not None else None
+    store = _open_archive(archive) if archive is not None else None
     fitted = fit_models(catalog, models, t_start, seed=seed, checkpoint=checkpoint,
                         spatial=spatial, settings=settings, status=status)
     forecasts = _issue_all(fitted, history, days, samples, seed, status or _quiet)
@@ -314,7 +322,7 @@ def backtest_job(catalog: Catalog, start: Any, end: Any, *,
     edges = np.round(np.arange(mc, 9.0, 0.1), 2) if mc is not None else None
     result = backtest(catalog, fitted_models, t0, t1, days=days, n_samples=samples,
                       mag_edges=edges, rng=seed,
-                      archive=ForecastArchive(archive) if archive is not None else None,
+                      archive=_open_archive(archive) if archive is not None else None,
                       progress=progress, region=region, client=client)
     data = result.to_dict()
     test_seq = catalog.to_sequence(t_end=t1, t_nll_start=t0,
@@ -325,7 +333,7 @@ def backtest_job(catalog: Catalog, start: Any, end: Any, *,
     if report is not None:
         from geohazard.report.forecast import write_forecast_report
 
-        write_forecast_report(report, [], backtest=result,
+        write_forecast_report(report, [], backtest=result, origin=catalog.origin,
                               title=f"backtest {catalog.metadata.name}")
     return result, data
 
@@ -376,7 +384,7 @@ def prospective_job(catalog: Catalog, archive: str | Path | ForecastArchive, sta
     from geohazard.forecast.prospective import run_prospective
     from geohazard.forecast.registry import fit_model
 
-    store = archive if isinstance(archive, ForecastArchive) else ForecastArchive(archive)
+    store = _open_archive(archive)
     refit = None
     if fitted is None and refit_every is not None:
         fitted = {name: (None, {}) for name in _names(models)}
@@ -421,7 +429,7 @@ def evaluate_job(catalog: Catalog, archive: str | Path | ForecastArchive, *, sto
     """
     from geohazard.forecast.prospective import evaluate_archive
 
-    arch = archive if isinstance(archive, ForecastArchive) else ForecastArchive(archive)
+    arch = _open_archive(archive)
     result = evaluate_archive(catalog, arch, store=store, seed=seed, model=model)
     if report is not None:
         from geohazard.report.prospective import write_record_report
@@ -434,7 +442,7 @@ def evaluate_job(catalog: Catalog, archive: str | Path | ForecastArchive, *, sto
 
 def csep_tests_job(catalog: Catalog, archive: str | Path | ForecastArchive,
                    tests: str | Sequence[str], *, model: str | None = None,
-                   region: Any = None) -> list[Any]:
+                   region: Any = None, dh: float = 0.05) -> list[Any]:
     """Rerun pyCSEP's N, M, S and pseudo-likelihood tests on archived forecasts.
 
     Parameters
@@ -449,6 +457,9 @@ def csep_tests_job(catalog: Catalog, archive: str | Path | ForecastArchive,
         Only this model.
     region
         Testing region of located forecasts (default: the one archived with each).
+    dh
+        Cell size in degrees of the box around the catalog's events, the region of located
+        forecasts archived without one.
 
     Returns
     -------
@@ -459,5 +470,5 @@ def csep_tests_job(catalog: Catalog, archive: str | Path | ForecastArchive,
     """
     from geohazard.forecast.archive_csep import rerun_csep_tests
 
-    arch = archive if isinstance(archive, ForecastArchive) else ForecastArchive(archive)
-    return rerun_csep_tests(catalog, arch, tests, model=model, region=region)
+    arch = _open_archive(archive)
+    return rerun_csep_tests(catalog, arch, tests, model=model, region=region, dh=dh)
