@@ -10,6 +10,14 @@ S- and pseudo-likelihood tests (:func:`csep_spatial_tests`; Savran et al. 2020, 
 Events outside the region are removed the pyCSEP way, ``CSEPCatalog.filter_spatial``, from
 every simulated catalog and from the observation alike; events below the first magnitude
 bin are dropped from both as well.
+
+Results leave as pyCSEP's own objects: :func:`to_csep_forecast` gives a ``CatalogForecast``;
+:func:`csep_catalog_evaluations` and :func:`csep_spatial_evaluations` give pyCSEP
+``EvaluationResult`` objects that ``csep.utils.plots`` draws (:func:`csep_catalog_tests` and
+:func:`csep_spatial_tests` are their dict views, for JSON);
+:func:`csep_number_test_from_counts` runs pyCSEP's N-test on stored counts alone; and
+:func:`write_csep_forecast` writes pyCSEP's catalog-forecast CSV, the file floatCSEP reads.
+:class:`SpatialRegion` lives in :mod:`geohazard.forecast.region` and is re-exported here.
 """
 
 from __future__ import annotations
