@@ -12,8 +12,13 @@ landslide
     Earthquake-induced landslide factors, susceptibility and hazard (Zhao et al. 2023).
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from geohazard.exceptions import GeohazardError
 
-__version__ = "0.1.0"
+try:  # the version lives in pyproject.toml only; this reads the installed metadata
+    __version__ = version("geohazard")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = ["GeohazardError", "__version__"]

@@ -41,7 +41,7 @@ def extra_for_module(module: str) -> str | None:
 
 
 def _message(extra: str, module: str | None = None) -> str:
-    what = f" ({module} is not installed)" if module else ""
+    what = f" (missing: {module})" if module else ""
     return f"this needs geohazard[{extra}]: pip install 'geohazard[{extra}]'{what}"
 
 

@@ -20,6 +20,7 @@ from geohazard import __version__
 from geohazard.cli import _signals
 from geohazard.cli._common import err_console
 from geohazard.exceptions import GeohazardError
+from geohazard.extras import missing_extra_message
 
 _VERBOSE = [False]  # set by the root callback: show tracebacks of internal errors
 
@@ -90,6 +91,7 @@ def main() -> None:
       the path, exit 1.
     - Ctrl-C (SIGINT) or SIGTERM: "interrupted; rerun to resume", exit 130 (SIGINT) or 143
       (SIGTERM), the shell's convention, so cron chains stop.
+    - A missing optional extra: "this needs geohazard[EXTRA]: pip install ...", exit 1.
     - Anything else is a bug: one line, exit 2, and the traceback with ``--verbose``.
     """
     previous = _signals.install()
@@ -140,19 +142,27 @@ def _run() -> int:
     except Exception as exc:
         if _signals.received is not None:  # interrupted inside a compiled kernel (SystemError)
             raise KeyboardInterrupt from exc
-        if _is_click_exception(exc):  # usage errors come through here in non-standalone mode
-            exc.show()  # type: ignore[attr-defined]
-            return int(exc.exit_code)  # type: ignore[attr-defined]
-        if _VERBOSE[0]:
-            raise
-        err_console.print(
-            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {escape(str(exc))} "
-            "(a bug: rerun with --verbose for the traceback and report it)",
-            highlight=False, soft_wrap=True,
-        )
-        return 2
+        missing = missing_extra_message(exc)  # an optional extra not installed: one line
+        if missing is not None:
+            return _fail(missing)
+        return _unexpected(exc)
     # Typer returns (not raises) Exit codes under standalone_mode=False
     return rv if isinstance(rv, int) else 0
+
+
+def _unexpected(exc: Exception) -> int:
+    """A click usage error (shown, its status), else a bug: one line (traceback with -v)."""
+    if _is_click_exception(exc):  # usage errors come through here in non-standalone mode
+        exc.show()  # type: ignore[attr-defined]
+        return int(exc.exit_code)  # type: ignore[attr-defined]
+    if _VERBOSE[0]:
+        raise exc
+    err_console.print(
+        f"[bold red]internal error:[/bold red] {type(exc).__name__}: {escape(str(exc))} "
+        "(a bug: rerun with --verbose for the traceback and report it)",
+        highlight=False, soft_wrap=True,
+    )
+    return 2
 
 
 def _fail(message: str) -> int:

@@ -12,7 +12,6 @@ import numpy as np
 from geohazard.catalog.checks import check
 from geohazard.catalog.core import Catalog, to_utc
 from geohazard.exceptions import InputError
-from geohazard.forecast.archive import ForecastArchive
 from geohazard.forecast.evaluation import BacktestSummary, WindowEvaluation, evaluate_window
 from geohazard.forecast.forecasting import Forecast, issue_forecast
 from geohazard.forecast.protocols import PointProcessModel
@@ -20,7 +19,8 @@ from geohazard.rng import RNGLike, spawn
 
 log = logging.getLogger(__name__)
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the archive needs SQLAlchemy (the forecast extra) only when used
+    from geohazard.forecast.archive import ForecastArchive
     from geohazard.forecast.region import SpatialRegion
     from geohazard.forecast.spatial_eval import SpatialEvaluation, SpatialMap, SpatialSummary
 
