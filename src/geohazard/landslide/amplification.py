@@ -84,6 +84,7 @@ import xarray as xr
 from geohazard.exceptions import DataFileNotFoundError, ParameterError, RasterError
 from geohazard.landslide import raster as rst
 from geohazard.landslide import terrain as ter
+from geohazard.landslide import terrain_kernels as tk
 from geohazard.landslide.checks import check_param, remove_new_dirs, require_data
 from geohazard.landslide.groundmotion import vs30_from_slope
 
@@ -153,16 +154,8 @@ MAUFROY2015 = FscRelation()
 def wavelength_m(vs_mps: float, freq_hz: float) -> float:
     """Shear wavelength ``lambda = Vs / f`` in metres (Maufroy et al. 2015 scaling length).
 
-    Parameters
-    ----------
-    vs_mps
-        Shear-wave velocity of the relief, m/s.
-    freq_hz
-        Frequency of interest, Hz.
-
-    Returns
-    -------
-    float
+    ``vs_mps`` is the shear-wave velocity of the relief (m/s), ``freq_hz`` the frequency of
+    interest (Hz).
     """
     check_param("vs_mps", vs_mps)
     check_param("freq_hz", freq_hz)
@@ -189,11 +182,11 @@ def _fsc_kernel(z: np.ndarray, dy: Any, dx: Any, sgn: float, halo: int, sigma_m:
     from scipy import ndimage
 
     nyp = z.shape[0]
-    dyc, dxc = ter._col(dy, nyp), ter._col(dx, nyp)
+    dyc, dxc = tk._col(dy, nyp), tk._col(dx, nyp)
     sig = (sigma_m / float(np.mean(dyc)), sigma_m / float(np.mean(dxc)))
     zs = ndimage.gaussian_filter(_fill_nan(z), sig, mode="nearest", truncate=4.0)
     inner = slice(halo - 1, nyp - halo + 1)
-    curv = ter._k_curvature(zs[inner, halo - 1:z.shape[1] - halo + 1], dyc[inner], dxc[inner],
+    curv = tk._k_curvature(zs[inner, halo - 1:z.shape[1] - halo + 1], dyc[inner], dxc[inner],
                             sgn)
     return curv * lam
 
@@ -209,8 +202,8 @@ def _block(read: Callable[..., np.ndarray], shape: tuple[int, int], geom: ter.Gr
            win: tuple[int, int, int, int], sigma_m: float, lam: float) -> np.ndarray:
     h = _halo_cells(sigma_m, geom)
     r0, r1, c0, c1 = win
-    zp, rows = ter._window(read, shape, r0, r1, c0, c1, h, "odd")
-    dy, dx = geom.rows(ter._padded_rows(geom.y, rows))
+    zp, rows = tk._window(read, shape, r0, r1, c0, c1, h, "odd")
+    dy, dx = geom.rows(tk._padded_rows(geom.y, rows))
     out = _fsc_kernel(zp, dy, dx, 1.0 if geom.north_up else -1.0, h, sigma_m, lam)
     out[np.isnan(zp[h:-h, h:-h])] = np.nan
     return out
@@ -384,10 +377,9 @@ def amplification_geotiff(
         ``amplification.json`` (settings and figures; read by :func:`load_amplification`).
     vs_mps, freq_hz
         Shear-wave velocity of the relief and frequency of interest.
-    vs30_path
-        Vs30 raster (m/s) to use instead of Vs30 from slope (warped onto the DEM grid).
-    tectonic
-        ``"active"`` or ``"stable"`` table of Wald & Allen (2007).
+    vs30_path, tectonic
+        Vs30 raster (m/s) to use instead of Vs30 from slope (warped onto the DEM grid);
+        ``"active"`` or ``"stable"`` table of Wald & Allen (2007) for Vs30 from slope.
     relation
         Curvature-to-amplification relation.
     tile
@@ -411,11 +403,7 @@ def amplification_geotiff(
     probe = rst.read_raster(dem_path, chunks=tile, crs=crs)
     geom = ter.GridGeometry.from_raster(probe)
     _warn_unresolved(geom, relation.smoothing * lam, lam)
-    settings = {"vs_mps": float(vs_mps), "freq_hz": float(freq_hz), "wavelength_m": lam,
-                "smoothing_sigma_m": relation.smoothing * lam, "tectonic": tectonic,
-                "vs30_source": str(vs30_path) if vs30_path else
-                "Wald & Allen (2007) slope of the DEM averaged to 30 arc-seconds",
-                "relation": asdict(relation), "dem": str(dem_path)}
+    settings = _settings(vs_mps, freq_hz, lam, relation, tectonic, vs30_path, dem_path)
     with rasterio.Env(GDAL_CACHEMAX=128 * 2**20), rasterio.open(dem_path) as src:
         profile = ter._out_profile(src.profile, probe, tile, "deflate")
         read = ter._DemReader(src, dem_path)
@@ -432,6 +420,16 @@ def amplification_geotiff(
             if vs_read is not None:
                 vs_read.close()
     return AmplificationResult(paths, {**settings, **stats})
+
+
+def _settings(vs_mps: float, freq_hz: float, lam: float, relation: FscRelation,
+              tectonic: str, vs30_path: PathLike | None, dem_path: Path) -> dict[str, Any]:
+    """The run's settings as written to ``amplification.json``."""
+    return {"vs_mps": float(vs_mps), "freq_hz": float(freq_hz), "wavelength_m": lam,
+            "smoothing_sigma_m": relation.smoothing * lam, "tectonic": tectonic,
+            "vs30_source": str(vs30_path) if vs30_path else
+            "Wald & Allen (2007) slope of the DEM averaged to 30 arc-seconds",
+            "relation": asdict(relation), "dem": str(dem_path)}
 
 
 def _warn_unresolved(geom: ter.GridGeometry, sigma_m: float, lam: float) -> None:
@@ -500,13 +498,13 @@ def _vs30_block(read: Callable[..., np.ndarray], shape: tuple[int, int],
 
     k = _slope_scale_cells(geom)
     h = max(k) // 2 + 2
-    zp, rows = ter._window(read, shape, *win, h, "odd")
-    dy, dx = geom.rows(ter._padded_rows(geom.y, rows))
+    zp, rows = tk._window(read, shape, *win, h, "odd")
+    dy, dx = geom.rows(tk._padded_rows(geom.y, rows))
     nyp = zp.shape[0]
     zs = ndimage.uniform_filter(_fill_nan(zp), size=k, mode="nearest") if max(k) > 1 else zp
     inner = slice(h - 1, nyp - h + 1)
-    sdeg = ter._k_slope(zs[inner, h - 1:zp.shape[1] - h + 1], ter._col(dy, nyp)[inner],
-                        ter._col(dx, nyp)[inner], 1.0 if geom.north_up else -1.0)
+    sdeg = tk._k_slope(zs[inner, h - 1:zp.shape[1] - h + 1], tk._col(dy, nyp)[inner],
+                        tk._col(dx, nyp)[inner], 1.0 if geom.north_up else -1.0)
     vs = vs30_from_slope(np.tan(np.radians(sdeg)), tectonic)
     vs[np.isnan(zp[h:-h, h:-h])] = np.nan
     return vs

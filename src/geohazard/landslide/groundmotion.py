@@ -271,6 +271,51 @@ def _site_motion(model: Any, rup: Rupture, d: dict[str, float], vs30: float) -> 
     return float(m.pga), float(m.pgv), float(m.ln_std_pga), float(m.ln_std_pgv)
 
 
+#: Variables of :func:`scenario_shaking`: (name, units, long_name).
+_SCENARIO_LAYERS = (
+    ("pga_g", "g", "median peak ground acceleration"),
+    ("pgv_cms", "cm/s", "median peak ground velocity"),
+    ("ln_std_pga", "ln units", "standard deviation of ln PGA"),
+    ("ln_std_pgv", "ln units", "standard deviation of ln PGV"),
+    ("vs30", "m/s", "time-averaged shear-wave velocity to 30 m"),
+    ("rrup", "km", "rupture distance"), ("rjb", "km", "Joyner-Boore distance"),
+    ("rx", "km", "horizontal distance from the top edge, perpendicular to strike"),
+    ("ry0", "km", "horizontal distance off the ends of the rupture, along strike"),
+)
+
+
+def _site_vs30(vs30: xr.DataArray | None, slope_mm: xr.DataArray | None,
+               tectonic: str) -> np.ndarray:
+    """Vs30 (m/s) from the raster, else from the slope; refused when every cell is nodata."""
+    if vs30 is None:
+        if slope_mm is None:
+            raise ParameterError("give a Vs30 raster or a slope raster (m/m) to derive Vs30")
+        vs = vs30_from_slope(slope_mm.values, tectonic)
+    else:
+        vs = np.asarray(vs30.values, dtype=np.float64)
+    if not np.isfinite(vs).any():
+        src = vs30 if vs30 is not None else slope_mm
+        raise RasterError(f"{raster_label(src)}: every cell is nodata, so no cell has a Vs30 "
+                          "(nothing to compute)")
+    return vs
+
+
+def _motions(model: Any, rup: Rupture, dist: dict[str, np.ndarray], vs: np.ndarray,
+             progress: Callable[[int, int], None] | None) -> np.ndarray:
+    """(4, ny, nx) median PGA, PGV and their ln standard deviations, cell by cell."""
+    out = np.full((4, *vs.shape), np.nan)
+    flat = [np.ravel(dist[k]) for k in ("rrup", "rjb", "rx", "ry0")]
+    vflat = vs.ravel()
+    total, nx = vflat.size, vs.shape[1]
+    for i in range(total):
+        if np.isfinite(vflat[i]):
+            d = {"rrup": flat[0][i], "rjb": flat[1][i], "rx": flat[2][i], "ry0": flat[3][i]}
+            out[:, i // nx, i % nx] = _site_motion(model, rup, d, vflat[i])
+        if progress is not None and (i + 1) % 500 == 0:
+            progress(i + 1, total)
+    return out
+
+
 def scenario_shaking(
     rup: Rupture, grid: xr.DataArray, *, vs30: xr.DataArray | None = None,
     slope_mm: xr.DataArray | None = None, gmpe: str = "ASK14", tectonic: str = "active",
@@ -304,35 +349,17 @@ def scenario_shaking(
     from geohazard.landslide.raster import like
 
     model = _gmpe_class(gmpe)
-    if vs30 is None:
-        if slope_mm is None:
-            raise ParameterError("give a Vs30 raster or a slope raster (m/m) to derive Vs30")
-        vs = vs30_from_slope(slope_mm.values, tectonic)
-    else:
-        vs = np.asarray(vs30.values, dtype=np.float64)
-    if not np.isfinite(vs).any():
-        src = vs30 if vs30 is not None else slope_mm
-        raise RasterError(f"{raster_label(src)}: every cell is nodata, so no cell has a Vs30 "
-                          "(nothing to compute)")
+    vs = _site_vs30(vs30, slope_mm, tectonic)
     lon, lat = _grid_lonlat(grid)
     dist = rupture_distances(lon, lat, rup)
-    out = np.full((4, *grid.shape), np.nan)
-    flat = [np.ravel(dist[k]) for k in ("rrup", "rjb", "rx", "ry0")]
-    vflat = vs.ravel()
-    total = vflat.size
-    for i in range(total):
-        if np.isfinite(vflat[i]):
-            d = {"rrup": flat[0][i], "rjb": flat[1][i], "rx": flat[2][i], "ry0": flat[3][i]}
-            out[:, i // grid.shape[1], i % grid.shape[1]] = _site_motion(model, rup, d, vflat[i])
-        if progress is not None and (i + 1) % 500 == 0:
-            progress(i + 1, total)
-    names = [("pga_g", "g"), ("pgv_cms", "cm/s"), ("ln_std_pga", "ln units"),
-             ("ln_std_pgv", "ln units")]
-    layers = {n: like(grid, out[k], n, u) for k, (n, u) in enumerate(names)}
-    layers["vs30"] = like(grid, vs, "vs30", "m/s")
-    for k in ("rrup", "rjb", "rx", "ry0"):
-        layers[k] = like(grid, dist[k], k, "km")
-    ds = xr.Dataset(layers)
+    out = _motions(model, rup, dist, vs, progress)
+    layers = {}
+    for k, (n, u, long_name) in enumerate(_SCENARIO_LAYERS[:4]):
+        layers[n] = like(grid, out[k], n, u).assign_attrs(long_name=long_name)
+    for n, u, long_name in _SCENARIO_LAYERS[4:]:
+        values = vs if n == "vs30" else dist[n]
+        layers[n] = like(grid, values, n, u).assign_attrs(long_name=long_name)
+    ds = xr.Dataset(layers).rio.write_crs(grid.rio.crs)
     ds.attrs.update({"gmpe": gmpe.upper(), "magnitude": rup.magnitude, "dip": rup.dip,
                      "rake": rup.rake, "mechanism": rup.mechanism})
     return ds

@@ -13,7 +13,7 @@ import xarray as xr
 
 from geohazard.landslide import raster as rst
 from geohazard.landslide.checks import raster_label, require_data
-from geohazard.landslide.terrain import UNITS, GridGeometry, _col, terrain_numpy
+from geohazard.landslide.terrain_kernels import UNITS, GridGeometry, _col, terrain_numpy
 
 __all__ = ["flow_accumulation", "twi"]
 

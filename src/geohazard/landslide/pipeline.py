@@ -47,19 +47,10 @@ def _factor_tables(factors: Mapping[str, xr.DataArray], inventory: xr.Dataset,
 
 
 def run_susceptibility(
-    factors: Mapping[str, xr.DataArray],
-    landslide: xr.DataArray,
-    out_dir: str | Path,
-    *,
-    method: str = "logistic",
-    categorical: Sequence[str] = (),
-    balance: float | None = 1.0,
-    block_size: float | None = None,
-    n_folds: int = 5,
-    n_estimators: int = 200,
-    n_bins: int = 10,
-    inventory: xr.Dataset | None = None,
-    render: Renderer | None = None,
+    factors: Mapping[str, xr.DataArray], landslide: xr.DataArray, out_dir: str | Path, *,
+    method: str = "logistic", categorical: Sequence[str] = (), balance: float | None = 1.0,
+    block_size: float | None = None, n_folds: int = 5, n_estimators: int = 200,
+    n_bins: int = 10, inventory: xr.Dataset | None = None, render: Renderer | None = None,
     rng: RNGLike = None,
 ) -> dict[str, Any]:
     """Fit a susceptibility model, validate it on spatial blocks, map it and report.
@@ -73,18 +64,13 @@ def run_susceptibility(
     out_dir
         Output folder: ``susceptibility.tif``, ``summary.json``, ``factors.csv``, PNG
         figures and ``report.html``.
-    method
-        ``"logistic"`` or ``"random_forest"``.
-    categorical
-        Class factors (lithology, land cover).
-    balance
-        Stable cells sampled per landslide cell (None: all cells).
-    block_size
-        Spatial block side for cross-validation (default: 5 blocks along the short side).
-    n_folds
-        Folds of the blocked cross-validation.
-    n_estimators
-        Trees of the random forest.
+    method, categorical, balance, n_estimators
+        The :class:`~geohazard.landslide.susceptibility.SusceptibilityModel`:
+        ``"logistic"`` or ``"random_forest"``; class factors (lithology, land cover);
+        stable cells sampled per landslide cell (None: all cells); trees of the forest.
+    block_size, n_folds
+        Spatial block side (default: 5 blocks along the short side) and folds of the
+        blocked cross-validation.
     n_bins
         Quantile classes of continuous factors in the factor statistics.
     inventory
@@ -106,31 +92,43 @@ def run_susceptibility(
     if isinstance(rng, int | np.integer):
         check_param("seed", rng)
     gen = as_generator(rng)
-    out = Path(out_dir)
     _check_settings(factors, method=method, categorical=categorical, balance=balance,
                     block_size=block_size, n_folds=n_folds, n_estimators=n_estimators,
                     n_bins=n_bins)
-    table = sus.cell_table(factors, landslide)
-    _check_table(table)
-    bs = _block_size(next(iter(factors.values())), table, block_size, n_folds)
     model = sus.SusceptibilityModel(method=method, categorical=tuple(categorical),
                                     balance=balance, n_estimators=n_estimators)
-    cv = _validate_and_fit(model, table, bs, n_folds, gen)
+    table, bs, cv = _fit(factors, landslide, model, block_size, n_folds, gen)
     smap = sus.predict_map(cv.model, factors)
     inv = inventory if inventory is not None else _inventory_from_mask(landslide)
     tables = _factor_tables(factors, inv, categorical, n_bins)
-    with remove_new_dirs(out):  # everything is computed: now write, or leave nothing
+    summary = {"method": method, "n_cells": len(table),
+               "n_landslide_cells": int(table.landslide.sum()), "block_size": bs,
+               "model": cv.model.summary(), "cv": cv.to_dict()}
+    draw = None if render is None else (lambda o, s: render(o, s, smap, landslide, cv, tables))
+    return _write_run(Path(out_dir), summary, smap, tables, draw)
+
+
+def _fit(factors: Mapping[str, xr.DataArray], landslide: xr.DataArray,
+         model: sus.SusceptibilityModel, block_size: float | None, n_folds: int,
+         gen: np.random.Generator) -> tuple[Any, float, sus.CVResult]:
+    """Cell table, block side, blocked validation and the mapped model."""
+    table = sus.cell_table(factors, landslide)
+    _check_table(table)
+    bs = _block_size(next(iter(factors.values())), table, block_size, n_folds)
+    return table, bs, _validate_and_fit(model, table, bs, n_folds, gen)
+
+
+def _write_run(out: Path, summary: dict[str, Any], smap: xr.DataArray,
+               tables: Mapping[str, Any], render: Callable[..., Path] | None
+               ) -> dict[str, Any]:
+    """Everything is computed: write the map, tables, report and summary, or leave nothing."""
+    with remove_new_dirs(out):
         out.mkdir(parents=True, exist_ok=True)
         tif = rst.write_geotiff(smap, out / "susceptibility.tif")
         _write_tables(tables, out / "factors.csv")
-        summary: dict[str, Any] = {
-            "method": method, "n_cells": len(table),
-            "n_landslide_cells": int(table.landslide.sum()), "block_size": bs,
-            "model": cv.model.summary(), "cv": cv.to_dict(), "susceptibility_tif": str(tif),
-            "factors_csv": str(out / "factors.csv"),
-        }
+        summary.update(susceptibility_tif=str(tif), factors_csv=str(out / "factors.csv"))
         if render is not None:
-            summary["report"] = str(render(out, summary, smap, landslide, cv, tables))
+            summary["report"] = str(render(out, summary))
         write_json_atomic(out / "summary.json", summary)
     return summary
 

@@ -99,12 +99,7 @@ def read_raster(
     p = Path(path)
     if not p.exists():
         raise DataFileNotFoundError(f"raster not found: {p}")
-    kwargs: dict[str, Any] = {"mask_and_scale": True}
-    if isinstance(chunks, int) and not isinstance(chunks, bool) and chunks < 1:
-        raise ParameterError(f"chunks must be >= 1 cell, got {chunks}")
-    if chunks is not None:
-        kwargs["chunks"] = {"x": chunks, "y": chunks} if isinstance(chunks, int) else chunks
-    da = _open_gdal(p, rioxarray, kwargs)
+    da = _open_gdal(p, rioxarray, _open_kwargs(chunks))
     if da is None:  # netCDF-3 grid (GMT .grd) that GDAL reads without its coordinates
         da = _open_netcdf_grid(p, chunks)
     da = _one_band(da, p, band, load=chunks is None)
@@ -119,6 +114,16 @@ def read_raster(
         da.attrs["units"] = units
     da.attrs["source"] = str(p)
     return da
+
+
+def _open_kwargs(chunks: int | tuple[int, int] | bool | None) -> dict[str, Any]:
+    """Options of rioxarray.open_rasterio: NaN for nodata, Dask chunks when asked (checked)."""
+    kwargs: dict[str, Any] = {"mask_and_scale": True}
+    if isinstance(chunks, int) and not isinstance(chunks, bool) and chunks < 1:
+        raise ParameterError(f"chunks must be >= 1 cell, got {chunks}")
+    if chunks is not None:
+        kwargs["chunks"] = {"x": chunks, "y": chunks} if isinstance(chunks, int) else chunks
+    return kwargs
 
 
 def _one_band(da: xr.DataArray, p: Path, band: int, load: bool) -> xr.DataArray:

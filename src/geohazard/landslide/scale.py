@@ -69,14 +69,8 @@ def terrain_on_cluster(
         A :class:`distributed.Client` (:func:`geohazard.distributed.get_client`).
     products
         Subset of :data:`~geohazard.landslide.terrain.LOCAL_PRODUCTS`.
-    tile
-        Tile side in cells (one task per tile; a multiple of 16 keeps GeoTIFF tiles aligned).
-    radius
-        Relief window radius in cells.
-    crs
-        CRS to assume when the DEM file has none.
-    compress
-        GeoTIFF compression of the outputs.
+    tile, radius, crs, compress
+        As in :func:`~geohazard.landslide.terrain.terrain_geotiff`; one task per tile.
     max_in_flight
         Tiles computed at a time (default: twice the cluster's threads).
 
@@ -90,10 +84,26 @@ def terrain_on_cluster(
     RasterError
         Every cell of the DEM is nodata (no file is left behind).
     """
+    from geohazard.distributed import map_unordered
+    from geohazard.landslide import terrain as ter
+
+    geom, profile, shape = _tile_setup(dem_path, products, tile, radius, crs, compress)
+    wins = list(ter.iter_windows(shape, tile))
+    out = Path(out_dir)
+    paths = {p: out / f"{p}.tif" for p in products}
+    tasks = map_unordered(client, terrain_tile_task, wins, str(dem_path), shape,
+                          client.scatter(geom, broadcast=True, hash=False), products, radius,
+                          max_in_flight=max_in_flight)
+    with remove_new_dirs(out):
+        _write_tiles(tasks, paths, profile, dem_path)
+    return paths
+
+
+def _tile_setup(dem_path: Any, products: tuple[str, ...], tile: int, radius: int, crs: Any,
+                compress: str) -> tuple[Any, dict[str, Any], tuple[int, int]]:
+    """Checked settings; the DEM's grid geometry, output profile and shape."""
     import rasterio
 
-    from geohazard.distributed import map_unordered
-    from geohazard.io_utils import atomic_path
     from geohazard.landslide import terrain as ter
 
     _check_products(products)
@@ -102,25 +112,27 @@ def terrain_on_cluster(
     probe = rst.read_raster(dem_path, chunks=tile, crs=crs)
     geom = ter.GridGeometry.from_raster(probe)
     with rasterio.open(dem_path) as src:
-        profile = ter._out_profile(src.profile, probe, tile, compress)
-        shape = src.shape
-    wins = list(ter.iter_windows(shape, tile))
-    out = Path(out_dir)
-    paths = {p: out / f"{p}.tif" for p in products}
-    shared_geom = client.scatter(geom, broadcast=True, hash=False)
+        return geom, ter._out_profile(src.profile, probe, tile, compress), src.shape
+
+
+def _write_tiles(tasks: Any, paths: dict[str, Path], profile: dict[str, Any],
+                 dem_path: Any) -> None:
+    """Write finished tiles ``(win, blocks, any_data)`` to one atomic GeoTIFF per product."""
+    import rasterio
+
+    from geohazard.io_utils import atomic_path
+
     valid = False
-    with remove_new_dirs(out), contextlib.ExitStack() as stack:
-        out.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        next(iter(paths.values())).parent.mkdir(parents=True, exist_ok=True)
         dsts = {}
-        for p in products:
-            tmp = stack.enter_context(atomic_path(paths[p], suffix=".tif"))
+        for p, path in paths.items():
+            tmp = stack.enter_context(atomic_path(path, suffix=".tif"))
             dsts[p] = stack.enter_context(rasterio.open(tmp, "w", **profile))
-        for _, (win, blocks, any_data) in map_unordered(
-                client, terrain_tile_task, wins, str(dem_path), shape, shared_geom, products,
-                radius, max_in_flight=max_in_flight):
+        for _, (win, blocks, any_data) in tasks:
             r0, r1, c0, c1 = win
             window = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
-            for p, block in zip(products, blocks, strict=True):
+            for p, block in zip(paths, blocks, strict=True):
                 dsts[p].write(block, 1, window=window)
             valid = valid or any_data
         if not valid:  # atomic_path drops the files
@@ -128,7 +140,6 @@ def terrain_on_cluster(
                               "with)")
         for dst in dsts.values():
             dst.close()  # flush before atomic_path renames
-    return paths
 
 
 def _check_products(products: tuple[str, ...]) -> None:
@@ -157,12 +168,13 @@ def terrain_tile_task(win: tuple[int, int, int, int], dem_path: str, shape: tupl
     import rasterio
 
     from geohazard.landslide import terrain as ter
+    from geohazard.landslide import terrain_kernels as tk
 
-    hmax = max(ter._halo(p, radius) for p in products)
+    hmax = max(tk._halo(p, radius) for p in products)
     with rasterio.open(dem_path) as src:
         read = ter._DemReader(src, Path(dem_path))
         cached = ter._tile_reader(read, shape, win, hmax)
-        blocks = [ter._run_block(p, geom, cached, shape, win, radius).astype(np.float32)
+        blocks = [tk._run_block(p, geom, cached, shape, win, radius).astype(np.float32)
                   for p in products]
     return win, blocks, read.valid
 
