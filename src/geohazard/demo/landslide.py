@@ -16,9 +16,8 @@ __all__ = ["run_demo"]
 def run_demo(out_dir: Path, rng: RNGLike = None, render: bool = True) -> dict[str, Any]:
     """Synthetic terrain, fault and landslides from a known logistic model, then fit it.
 
-    Writes ``dem.tif``, ``slope_deg.tif``, ``fault_side.tif`` (codes -1 / 0 / +1) and
-    ``fault_side_class.tif`` (colour table and class names), ``faults.gpkg`` (traces with
-    their hanging-wall side), ``susceptibility.tif``, ``susceptibility_class.tif``,
+    Writes ``dem.tif``, ``slope_deg.tif``, the fault side (``fault_side.tif``, classes in
+    ``fault_side_class.tif``), ``faults.gpkg``, ``susceptibility.tif`` and its classes,
     ``landslides.gpkg`` (landslide cells as points with their susceptibility and class),
     ``factors.csv``, figures and ``report.html`` under ``out_dir``.
 
@@ -41,9 +40,7 @@ def run_demo(out_dir: Path, rng: RNGLike = None, render: bool = True) -> dict[st
     from geohazard.landslide import raster as rst
     from geohazard.landslide import susceptibility as sus
     from geohazard.landslide import synthetic
-    from geohazard.landslide.categorical import FAULT_SIDE_CLASSES, fault_side_codes
-    from geohazard.landslide.categorical import write_class_geotiff as write_classes
-    from geohazard.landslide.vector import fault_traces_with_side, landslide_points, write_gpkg
+    from geohazard.landslide.vector import landslide_points
     from geohazard.workflows.landslide import susceptibility_job
 
     t0 = time.perf_counter()
@@ -53,10 +50,7 @@ def run_demo(out_dir: Path, rng: RNGLike = None, render: bool = True) -> dict[st
     rst.write_geotiff(case.dem, out / "dem.tif")
     rst.write_geotiff(case.factors["slope_deg"], out / "slope_deg.tif")
     sides = flt.fault_factors(case.faults, case.dem)
-    rst.write_geotiff(sides.side.astype(np.int8), out / "fault_side.tif")
-    write_classes(fault_side_codes(sides.side), out / "fault_side_class.tif",
-                  FAULT_SIDE_CLASSES)
-    write_gpkg(fault_traces_with_side(case.faults), out / "faults.gpkg", layer="faults")
+    _write_faults(case, sides, out)
     res = susceptibility_job(case.factors, case.landslide, out, report=render,
                              landslides=landslide_points(case.landslide),
                              method="logistic", categorical=["lith"], n_folds=4, rng=gen)
@@ -79,3 +73,19 @@ def run_demo(out_dir: Path, rng: RNGLike = None, render: bool = True) -> dict[st
     }
     write_json_atomic(out / "landslide_summary.json", summary)
     return summary
+
+
+def _write_faults(case: Any, sides: Any, out: Path) -> None:
+    """Side codes, the side as classes (colour table, names) and the traces as GeoPackage."""
+    from geohazard.landslide import raster as rst
+    from geohazard.landslide.categorical import (
+        FAULT_SIDE_CLASSES,
+        fault_side_codes,
+        write_class_geotiff,
+    )
+    from geohazard.landslide.vector import fault_traces_with_side, write_gpkg
+
+    rst.write_geotiff(sides.side.astype(np.int8), out / "fault_side.tif")
+    write_class_geotiff(fault_side_codes(sides.side), out / "fault_side_class.tif",
+                        FAULT_SIDE_CLASSES)
+    write_gpkg(fault_traces_with_side(case.faults), out / "faults.gpkg", layer="faults")

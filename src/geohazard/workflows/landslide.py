@@ -325,12 +325,9 @@ def hazard_job(dem: Path, slope: Path, rupture: Any, out: Path, *, vs_mps: float
         :class:`~geohazard.landslide.groundmotion.Rupture`.
     out
         Folder of the amplification rasters.
-    vs_mps, freq_hz
-        Shear-wave velocity of the relief and frequency of the amplification.
-    coarsen
-        Coarsening factor of the shaking grid.
-    gmpe
-        Ground-motion model.
+    vs_mps, freq_hz, coarsen, gmpe
+        Shear-wave velocity of the relief and frequency of the amplification; coarsening
+        factor of the shaking grid; ground-motion model.
     **strength
         Passed on to :func:`~geohazard.landslide.newmark.newmark_maps`.
 
@@ -364,14 +361,20 @@ def hazard_job(dem: Path, slope: Path, rupture: Any, out: Path, *, vs_mps: float
         units, long_name = NEWMARK_VARIABLES[str(name)]
         ds[f"{name}_amplified"] = ampl[name].assign_attrs(
             units=units, long_name=f"{long_name}, amplified shaking")
-    inputs = {"dem": (dem_da, "m", "elevation"),
-              "amplification": (amp, "1", "topographic amplification factor"),
-              "vs30": (vs30, "m/s", "time-averaged shear-wave velocity to 30 m"),
-              "pga_g": (pga, "g", "peak ground acceleration"),
-              "pga_amplified_g": (pga_amp, "g", "peak ground acceleration, amplified")}
-    for name, (da, units, long_name) in inputs.items():
+    inputs = {"dem": dem_da, "amplification": amp, "vs30": vs30, "pga_g": pga,
+              "pga_amplified_g": pga_amp}
+    for name, da in inputs.items():
+        units, long_name = _HAZARD_INPUTS[name]
         ds[name] = da.assign_attrs(units=units, long_name=long_name)
     return HazardRun(ds, {"amplification_stats": res.stats}, dict(res.paths))
+
+
+#: Inputs kept in :func:`hazard_job`'s Dataset: name -> (units, long_name).
+_HAZARD_INPUTS = {"dem": ("m", "elevation"),
+                  "amplification": ("1", "topographic amplification factor"),
+                  "vs30": ("m/s", "time-averaged shear-wave velocity to 30 m"),
+                  "pga_g": ("g", "peak ground acceleration"),
+                  "pga_amplified_g": ("g", "peak ground acceleration, amplified")}
 
 
 # --------------------------------------------------------------------------- causes
