@@ -22,7 +22,7 @@ from geohazard.report._format import fmt, magnitude, pit_verdict, probability
 from geohazard.report._html import HtmlReport
 
 if TYPE_CHECKING:
-    from geohazard.forecast.csep_adapter import SpatialRegion
+    from geohazard.forecast.region import SpatialRegion
 
 __all__ = ["backtest_section", "backtest_verdicts", "combined_verdict", "comparison_section",
            "forecast_section",
