@@ -51,7 +51,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
 from typing import Any, Literal
 
 import numba as nb
@@ -64,18 +63,19 @@ from geohazard.exceptions import InputError, NotFittedError, ParameterError
 from geohazard.forecast.base import Continuations, ScoreResult
 from geohazard.forecast.etas.fitting import symmetric_jacobian
 from geohazard.forecast.etas.model import ETAS
-from geohazard.forecast.etas.params import LN10, ETASParams, MagnitudeLaw
+from geohazard.forecast.etas.offspring import (  # re-exported: their home before the split
+    kernel_radial_cdf,
+    locate_offspring,
+    simulate_spatial_catalog,
+)
+from geohazard.forecast.etas.params import LN10
 from geohazard.forecast.etas.simulate import Ancestry, simulate_continuations
 from geohazard.forecast.protocols import Estimator
-from geohazard.forecast.smoothed import (
-    SmoothedSeismicity,
-    as_located_sequence,
-    displace,
-    locations_of,
-    powerlaw_radial_cdf,
-    sample_powerlaw_radius,
-)
+from geohazard.forecast.smoothed import SmoothedSeismicity, as_located_sequence, locations_of
 from geohazard.rng import RNGLike, as_generator
+
+__all__ = ["SPATIAL_NAMES", "SpatialETAS", "kernel_radial_cdf", "locate_offspring",
+           "simulate_spatial_catalog"]
 
 log = logging.getLogger(__name__)
 
@@ -104,26 +104,31 @@ def _per_parent(mexc: np.ndarray, logd: float, s: float, gamma: float, r2max: fl
     return lD, lognorm, dF_dlD, dF_dls
 
 
-@nb.njit(cache=True)
-def _spatial_terms(t, x, y, mexc, lo, targets, bg, theta, taper, lD, lognorm, dF_dlD, dF_dls,
-                   s, r2max, weighted, lam_out):  # noqa: C901 - one fused loop
-    """Spatial objective and gradient in ``(log d, log s, gamma)`` over target events.
+@nb.njit(cache=True, inline="always")
+def _pair(r2, dt, mj, lDj, Dj, lognormj, dFDj, dFsj, s, logk, alpha, c, p, taper):
+    """Log triggering weight, ``log f`` and ``d log f / d (log D, log s)`` of one pair."""
+    lw = logk + alpha * LN10 * mj - p * math.log(dt + c) - taper * dt
+    z = math.log(r2 + Dj)
+    lf = lognormj - (s + 1.0) * z
+    dD = s - (s + 1.0) * Dj / (r2 + Dj) - dFDj
+    ds = 1.0 + s * (lDj - z) - dFsj
+    return lw, lf, dD, ds
 
-    ``weighted`` False: ``sum_i log(bg_i + sum_j w_ij f_ij)`` (``lam_out`` gets the
-    space-time intensities). True: ``sum_ij (w_ij / bg_i) log f_ij`` with ``bg_i`` the
-    temporal intensity (``lam_out`` gets the temporal look-back sums).
+
+@nb.njit(cache=True)
+def _marginal_terms(t, x, y, mexc, lo, targets, bg, theta, taper, lD, lognorm, dF_dlD, dF_dls,
+                    s, r2max, lam_out):
+    """``sum_i log(bg_i + sum_j w_ij f_ij)`` and its gradient in ``(log d, log s, gamma)``.
+
+    ``lam_out`` gets the space-time intensities of the targets.
     """
-    k, alpha, c, p = theta[1], theta[2], theta[3], theta[4]
-    logk = math.log(k)
+    logk, alpha, c, p = math.log(theta[1]), theta[2], theta[3], theta[4]
     D = np.exp(lD)
     ll = 0.0
     grad = np.zeros(3)
     for n in range(targets.size):
         i = targets[n]
-        lam = 0.0 if weighted else bg[n]
-        g0 = 0.0
-        g1 = 0.0
-        g2 = 0.0
+        lam, g0, g1, g2 = bg[n], 0.0, 0.0, 0.0
         for j in range(lo[i], i):
             dt = t[i] - t[j]
             if dt <= 0.0:
@@ -131,36 +136,57 @@ def _spatial_terms(t, x, y, mexc, lo, targets, bg, theta, taper, lD, lognorm, dF
             r2 = (x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2
             if r2 > r2max:
                 continue
-            lw = logk + alpha * LN10 * mexc[j] - p * math.log(dt + c) - taper * dt
-            z = math.log(r2 + D[j])
-            lf = lognorm[j] - (s + 1.0) * z
-            dD = s - (s + 1.0) * D[j] / (r2 + D[j]) - dF_dlD[j]
-            ds = 1.0 + s * (lD[j] - z) - dF_dls[j]
-            if weighted:
-                rho = math.exp(lw) / bg[n]
-                lam += rho * bg[n]
-                ll += rho * lf
-                g0 += rho * dD
-                g1 += rho * ds
-                g2 += rho * dD * LN10 * mexc[j]
-            else:
-                contrib = math.exp(lw + lf)
-                lam += contrib
-                g0 += contrib * dD
-                g1 += contrib * ds
-                g2 += contrib * dD * LN10 * mexc[j]
+            lw, lf, dD, ds = _pair(r2, dt, mexc[j], lD[j], D[j], lognorm[j], dF_dlD[j],
+                                   dF_dls[j], s, logk, alpha, c, p, taper)
+            contrib = math.exp(lw + lf)
+            lam += contrib
+            g0 += contrib * dD
+            g1 += contrib * ds
+            g2 += contrib * dD * LN10 * mexc[j]
         lam_out[n] = lam
-        if weighted:
-            grad[0] += g0
-            grad[1] += g1
-            grad[2] += g2
-        elif lam > 0.0:
+        if lam > 0.0:
             ll += math.log(lam)
             grad[0] += g0 / lam
             grad[1] += g1 / lam
             grad[2] += g2 / lam
         else:
             ll += -np.inf
+    return ll, grad
+
+
+@nb.njit(cache=True)
+def _weighted_terms(t, x, y, mexc, lo, targets, bg, theta, taper, lD, lognorm, dF_dlD, dF_dls,
+                    s, r2max, lam_out):
+    """``sum_ij (w_ij / bg_i) log f_ij`` (``bg_i`` the temporal intensity) and its gradient.
+
+    ``lam_out`` gets the temporal look-back sums of the targets.
+    """
+    logk, alpha, c, p = math.log(theta[1]), theta[2], theta[3], theta[4]
+    D = np.exp(lD)
+    ll = 0.0
+    grad = np.zeros(3)
+    for n in range(targets.size):
+        i = targets[n]
+        lam, g0, g1, g2 = 0.0, 0.0, 0.0, 0.0
+        for j in range(lo[i], i):
+            dt = t[i] - t[j]
+            if dt <= 0.0:
+                continue
+            r2 = (x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2
+            if r2 > r2max:
+                continue
+            lw, lf, dD, ds = _pair(r2, dt, mexc[j], lD[j], D[j], lognorm[j], dF_dlD[j],
+                                   dF_dls[j], s, logk, alpha, c, p, taper)
+            rho = math.exp(lw) / bg[n]
+            lam += rho * bg[n]
+            ll += rho * lf
+            g0 += rho * dD
+            g1 += rho * ds
+            g2 += rho * dD * LN10 * mexc[j]
+        lam_out[n] = lam
+        grad[0] += g0
+        grad[1] += g1
+        grad[2] += g2
     return ll, grad
 
 
@@ -201,9 +227,9 @@ class _Problem:
         """Total objective and gradient at ``x = (log d, log s, gamma)``."""
         s = math.exp(xv[1])
         terms = _per_parent(self.mexc, float(xv[0]), s, float(xv[2]), self.r2max)
-        ll, grad = _spatial_terms(self.t, self.x, self.y, self.mexc, self.lo, self.targets,
-                                  self.bg, self.theta, self.taper, *terms, s, self.r2max,
-                                  self.weighted, self.lam)
+        kernel = _weighted_terms if self.weighted else _marginal_terms
+        ll, grad = kernel(self.t, self.x, self.y, self.mexc, self.lo, self.targets, self.bg,
+                          self.theta, self.taper, *terms, s, self.r2max, self.lam)
         return float(ll), grad
 
     def __call__(self, xv: np.ndarray) -> tuple[float, np.ndarray]:
@@ -297,11 +323,7 @@ class SpatialETAS(Estimator):
         history = as_located_sequence(history, "SpatialETAS.fit", fit_end)
         lon, lat = locations_of(history, "SpatialETAS.fit")
         started = time.perf_counter()
-        temporal = self.temporal if self.temporal is not None else ETAS(
-            **self.etas_kwargs).fit(history)
-        if not hasattr(temporal, "params_"):
-            raise NotFittedError("SpatialETAS: the given temporal ETAS is not fitted")
-        self.temporal_ = temporal
+        self.temporal_ = self._temporal(history)
         self.projection_ = LocalProjection.centred_on(lon, lat)
         x, y = self.projection_.to_km(lon, lat)
         every, lam_t, far = self._problem(history, x, y, np.arange(len(history)))
@@ -310,11 +332,31 @@ class SpatialETAS(Estimator):
             raise InputError(f"SpatialETAS fit: need at least 10 scored events, got "
                              f"{scored.size}")
         prob = every.subset(scored, self.method == "temporal_weights")
-        mu = temporal.params_.mu
+        xv, res, rho0, rounds = self._alternate(every, prob, (lon, lat), lam_t, far)
+        self._store(prob, xv, res, rho0, lam_t[scored], rounds, time.perf_counter() - started)
+        return self
+
+    def _temporal(self, history: EventSequence) -> ETAS:
+        """The given fitted temporal ETAS, or one fitted on ``history``."""
+        temporal = self.temporal if self.temporal is not None else ETAS(
+            **self.etas_kwargs).fit(history)
+        if not hasattr(temporal, "params_"):
+            raise NotFittedError("SpatialETAS: the given temporal ETAS is not fitted")
+        return temporal
+
+    def _alternate(self, every: _Problem, prob: _Problem, lonlat: tuple[np.ndarray, np.ndarray],
+                   lam_t: np.ndarray, far: np.ndarray
+                   ) -> tuple[np.ndarray, Any, np.ndarray, list[dict[str, Any]]]:
+        """``n_outer`` rounds of background density, spatial fit, background probabilities.
+
+        Returns the spatial parameters ``x``, the last optimiser result, the (N,) background
+        probabilities and one summary per round.
+        """
+        mu, scored = self.temporal_.params_.mu, prob.targets
         rho0 = mu / lam_t  # (N,) temporal background probabilities
         xv, rounds = _X0.copy(), []
         for it in range(max(self.n_outer, 1)):
-            self.background_ = self._background(lon, lat, rho0)
+            self.background_ = self._background(*lonlat, rho0)
             u = np.exp(self.background_.loo_log_density())  # (N,) left-one-out
             prob.bg = lam_t[scored] if prob.weighted else ((mu + far) * u)[scored]
             res = optimize.minimize(prob, xv, jac=True, method="L-BFGS-B", bounds=_X_BOUNDS,
@@ -330,8 +372,7 @@ class SpatialETAS(Estimator):
                 every.bg = (mu + far) * u
                 every.evaluate(xv)
                 rho0 = mu * u / every.lam
-        self._store(prob, xv, res, rho0, lam_t[scored], rounds, time.perf_counter() - started)
-        return self
+        return xv, res, rho0, rounds
 
     def _check_settings(self) -> None:
         if self.method not in ("marginal", "temporal_weights"):
@@ -488,120 +529,3 @@ class SpatialETAS(Estimator):
             "report": self.fit_report_,
         }
         return out
-
-
-def kernel_radial_cdf(r: np.ndarray, d: float, q: float, gamma: float, mexc: float,
-                      max_distance_km: float = math.inf) -> np.ndarray:
-    """``P(R <= r)`` of the (truncated) triggering kernel of a parent ``mexc`` above Mc."""
-    D = d * 10.0 ** (gamma * mexc)
-    cdf = powerlaw_radial_cdf(np.asarray(r, np.float64), D, q - 1.0)
-    if math.isfinite(max_distance_km):
-        cdf = np.minimum(cdf / powerlaw_radial_cdf(np.array(max_distance_km), D, q - 1.0), 1.0)
-    return cdf
-
-
-def locate_offspring(
-    ancestry: Ancestry, magnitudes: np.ndarray, d: float, q: float, gamma: float, mc: float,
-    background: Callable[[int, np.random.Generator], tuple[np.ndarray, np.ndarray]],
-    rng: RNGLike = None, *, history: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-    max_distance_km: float = math.inf,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Locations (km) of simulated events given their parents.
-
-    Background events are drawn by ``background(n, rng)``; an aftershock lies at its
-    parent's location plus a displacement drawn exactly from ``f(r | m_parent)`` in a
-    uniform direction, generation after generation.
-
-    Parameters
-    ----------
-    ancestry
-        Parents of the events (from ``simulate_continuations(..., return_parents=True)``).
-    magnitudes
-        (total,) magnitudes of the simulated events.
-    d, q, gamma, mc
-        Spatial kernel parameters (d in km2) and the magnitude of completeness.
-    background
-        Sampler of background locations (km).
-    rng
-        Random generator or seed.
-    history
-        ``(x, y, magnitude)`` of the history events the ancestry refers to.
-    max_distance_km
-        Truncation radius of the kernel.
-
-    Returns
-    -------
-    (x, y)
-        (total,) km.
-    """
-    gen = as_generator(rng)
-    mags = np.asarray(magnitudes, np.float64)
-
-    def jump(px: np.ndarray, py: np.ndarray, pm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        D = d * np.exp(gamma * LN10 * (pm - mc))
-        return displace(px, py, sample_powerlaw_radius(D, q - 1.0, gen, max_distance_km), gen)
-
-    x = np.full(mags.size, np.nan)
-    y = np.full(mags.size, np.nan)
-    bg = np.flatnonzero(ancestry.is_background)
-    x[bg], y[bg] = background(bg.size, gen)
-    hi = np.flatnonzero(ancestry.history_parent >= 0)
-    if hi.size:
-        if history is None:
-            raise InputError("locate_offspring: events have history parents but no history")
-        hp = ancestry.history_parent[hi]
-        x[hi], y[hi] = jump(history[0][hp], history[1][hp], history[2][hp])
-    pending = ancestry.parent >= 0
-    while pending.any():  # one generation per pass (parents come first)
-        idx = np.flatnonzero(pending & ~np.isnan(x[np.maximum(ancestry.parent, 0)]))
-        if idx.size == 0:
-            raise InputError("locate_offspring: the ancestry has a cycle or a missing parent")
-        par = ancestry.parent[idx]
-        x[idx], y[idx] = jump(x[par], y[par], mags[par])
-        pending[idx] = False
-    return x, y
-
-
-def simulate_spatial_catalog(
-    params: ETASParams, mag_law: MagnitudeLaw, spatial: dict[str, float], t_end: float,
-    rng: RNGLike = None, *, box_km: float = 100.0, centre: tuple[float, float] = (-116.5, 33.5),
-    max_distance_km: float = math.inf,
-) -> EventSequence:
-    """One space-time ETAS catalog on ``[0, t_end)`` with a uniform background in a square.
-
-    Parameters
-    ----------
-    params, mag_law
-        Temporal ETAS parameters and magnitude law.
-    spatial
-        ``{"d": km2, "q": ..., "gamma": ...}``.
-    t_end
-        Length in days.
-    rng
-        Random generator or seed.
-    box_km
-        Side of the square (centred on ``centre``) holding the background events.
-    centre
-        ``(lon, lat)`` of the local projection's centre.
-    max_distance_km
-        Truncation radius of the kernel.
-
-    Returns
-    -------
-    EventSequence
-        With features ``longitude``, ``latitude`` (and ``x``, ``y`` in km).
-    """
-    gen = as_generator(rng)
-    sims, anc = simulate_continuations(params, mag_law, None, 0.0, t_end, 1, gen,
-                                       return_parents=True)
-
-    def uniform(n: int, g: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        return tuple(g.uniform(-box_km / 2, box_km / 2, (2, n)))  # type: ignore[return-value]
-
-    x, y = locate_offspring(anc, sims.magnitudes, spatial["d"], spatial["q"],
-                            spatial["gamma"], mag_law.mc, uniform, gen,
-                            max_distance_km=max_distance_km)
-    lon, lat = LocalProjection(*centre).to_lonlat(x, y)
-    return EventSequence(times=sims.times, magnitudes=sims.magnitudes, t_start=0.0,
-                         t_end=float(t_end), t_nll_start=0.0, mag_completeness=mag_law.mc,
-                         features={"longitude": lon, "latitude": lat, "x": x, "y": y})
