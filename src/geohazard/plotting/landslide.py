@@ -16,11 +16,88 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 
 __all__ = [
+    "crs_axis_labels",
+    "label_map_axes",
+    "length_label",
     "plot_factor_statistics",
     "plot_fault_sides",
     "plot_map",
     "plot_rate_curves",
 ]
+
+
+def _crs(obj: Any) -> Any:
+    """The CRS of a raster (rioxarray) or a CRS-like object; None when unknown."""
+    from pyproj import CRS
+
+    crs = obj
+    if hasattr(obj, "rio"):
+        try:
+            crs = obj.rio.crs
+        except Exception:  # no CRS coordinate: rioxarray raises its own errors
+            return None
+    if crs is None:
+        return None
+    try:
+        return CRS.from_user_input(crs)
+    except Exception:  # pyproj.exceptions.CRSError and friends on an odd object
+        return None
+
+
+def _crs_name(crs: Any) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg is not None else str(crs.name)
+
+
+def crs_axis_labels(crs: Any) -> tuple[str, str]:
+    """Axis labels naming the CRS and its units: ``("Easting (m), EPSG:32610", ...)``.
+
+    ``crs`` is anything pyproj reads, or a raster with a rioxarray CRS; without one the
+    labels say so (``"x (CRS unknown)"``).
+    """
+    c = _crs(crs)
+    if c is None:
+        return "x (CRS unknown)", "y (CRS unknown)"
+    name = _crs_name(c)
+    if c.is_geographic:
+        return f"Longitude (°), {name}", f"Latitude (°), {name}"
+    unit = c.axis_info[0].unit_name if c.axis_info else "unknown unit"
+    unit = {"metre": "m", "meter": "m", "foot": "ft", "US survey foot": "US ft"}.get(unit, unit)
+    return f"Easting ({unit}), {name}", f"Northing ({unit}), {name}"
+
+
+def length_label(value: float, crs: Any = None) -> str:
+    """A length in CRS units for people: ``894.089`` (metres) -> ``"894 m"``, ``"1.25 km"``.
+
+    Projected CRS units are converted to metres; a geographic CRS gives degrees.
+    """
+    c = _crs(crs)
+    if c is not None and c.is_geographic:
+        return f"{value:.3g}°"
+    factor = 1.0
+    if c is not None and c.axis_info:
+        factor = float(c.axis_info[0].unit_conversion_factor or 1.0)
+    m = float(value) * factor
+    return f"{m / 1000:.3g} km" if abs(m) >= 1000 else f"{m:.3g} m"
+
+
+def label_map_axes(ax: Axes, da: Any, default_crs: Any = None) -> Axes:
+    """Label map axes with the CRS name and units; plain tick numbers, no offset.
+
+    ``default_crs`` names the CRS of a raster that carries none (e.g. the lon/lat grid of
+    the USGS model).
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    c = _crs(da)
+    c = c if c is not None else _crs(default_crs)
+    xlabel, ylabel = crs_axis_labels(c)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    fmt = "{:.4g}" if c is not None and c.is_geographic else "{:,.0f}"
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(FuncFormatter(lambda v, _, f=fmt: f.format(v)))
+    return ax
 
 
 def _ax(ax: Axes | None, size: tuple[float, float] = (6, 5)) -> Axes:
@@ -78,9 +155,7 @@ def plot_map(da: Any, ax: Axes | None = None, *, cmap: str = "viridis",
         ax.contour(np.asarray(landslides.x), y, mask, levels=[0.5], colors="red",
                    linewidths=0.6)
     ax.set_title(title if title is not None else str(da.name or ""))
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    return ax
+    return label_map_axes(ax, da)
 
 
 def plot_fault_sides(ds: Any, ax: Axes | None = None, faults: Any = None) -> Axes:
@@ -99,8 +174,10 @@ def plot_fault_sides(ds: Any, ax: Axes | None = None, faults: Any = None) -> Axe
     -------
     matplotlib.axes.Axes
     """
+    from geohazard.landslide.categorical import FAULT_SIDE_CLASSES
+
     ax = _ax(ax)
-    cmap = ListedColormap(["#4575b4", "#eeeeee", "#d73027"])
+    cmap = ListedColormap([c for _, c in FAULT_SIDE_CLASSES.classes.values()])
     y = np.asarray(ds.y)
     origin = _origin(y)
     im = ax.imshow(np.asarray(ds.side.values, float), extent=_extent(ds.side), origin=origin,
@@ -116,7 +193,7 @@ def plot_fault_sides(ds: Any, ax: Axes | None = None, faults: Any = None) -> Axe
         ax.set_xlim(*_extent(ds.side)[:2])
         ax.set_ylim(*_extent(ds.side)[2:])
     ax.set_title("fault side and distance contours")
-    return ax
+    return label_map_axes(ax, ds.side)
 
 
 def plot_factor_statistics(table: Any, ax: Axes | None = None, column: str = "fr") -> Axes:

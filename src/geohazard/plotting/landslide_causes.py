@@ -12,6 +12,7 @@ import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 
+from geohazard.plotting.landslide import label_map_axes  # noqa: E402
 from geohazard.plotting.landslide_hazard import _extent  # noqa: E402
 
 __all__ = ["plot_amplification", "plot_pga_relation"]
@@ -50,7 +51,7 @@ def plot_amplification(amp: Any, ax: Axes | None = None, title: str | None = Non
                     origin="upper" if amp.y.values[0] > amp.y.values[-1] else "lower")
     ax.figure.colorbar(img, ax=ax, label="topographic amplification (factor)")
     ax.set_title(title or "Topographic amplification (FSC)")
-    return ax
+    return label_map_axes(ax, amp)
 
 
 def plot_pga_relation(tables: dict[str, Any], ax: Axes | None = None,

@@ -12,6 +12,8 @@ import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.colors import BoundaryNorm, LogNorm  # noqa: E402
 
+from geohazard.plotting.landslide import label_map_axes  # noqa: E402
+
 __all__ = [
     "plot_coverage_map",
     "plot_displacement_curves",
@@ -71,16 +73,7 @@ def plot_raster(da: Any, ax: Axes | None = None, cmap: str = "viridis", log: boo
     units = da.attrs.get("units", "")
     default = f"{da.name or ''} ({units})" if units else str(da.name or "")
     ax.figure.colorbar(img, ax=ax, label=label or default)
-    ax.set_xlabel("x" if not _geographic(da) else "longitude")
-    ax.set_ylabel("y" if not _geographic(da) else "latitude")
-    return ax
-
-
-def _geographic(da: Any) -> bool:
-    try:
-        return bool(da.rio.crs is not None and da.rio.crs.is_geographic)
-    except Exception:  # no rioxarray accessor or CRS
-        return False
+    return label_map_axes(ax, da)
 
 
 def plot_coverage_map(coverage: Any, ax: Axes | None = None, epicenter: tuple[float, float]
@@ -112,8 +105,7 @@ def plot_coverage_map(coverage: Any, ax: Axes | None = None, epicenter: tuple[fl
     ax.figure.colorbar(img, ax=ax, label="areal coverage (proportion of cell)")
     if epicenter is not None:
         ax.plot(*epicenter, marker="*", color="k", markersize=14, linestyle="none")
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
+    label_map_axes(ax, coverage, default_crs="EPSG:4326")
     ax.set_title(title or "Landslide areal coverage (Nowicki Jessee et al. 2018)")
     return ax
 
