@@ -60,7 +60,7 @@ _EXPORTS = {
     "fit_scaling": "scaling", "topographic_amplification": "amplification",
     "pga_landslide_relation": "shaking_relation", "classify_modes": "modes", "run_modes": "modes",
     "fit_decay": "evolution", "fit_evolution": "evolution", "published_recovery_times": "recovery",
-    "synthetic_case": "synthetic", "write_gpkg": "vector",
+    "synthetic_case": "synthetic", "write_gpkg": "vector", "landslide_points": "vector",
     "landslides_with_susceptibility": "vector", "fault_traces_with_side": "vector",
     "susceptibility_classes": "vector", "write_class_geotiff": "categorical",
     "read_class_geotiff": "categorical", "ClassScheme": "categorical",
