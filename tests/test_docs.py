@@ -229,3 +229,21 @@ def test_shell_commands_exist(page: str) -> None:
     bad = [f"{line}: {err}" for line, argv in commands
            if (err := _check_command(group, argv)) is not None]
     assert not bad, "\n".join(bad)
+
+
+def test_every_demo_report_has_a_small_screenshot_on_the_reports_page() -> None:
+    """docs/tools/screenshots.py covers every report the browser tests open; each PNG it
+    wrote is committed, under 300 KB and shown on docs/reports.md."""
+    from tests.report.test_browser_reports import REPORTS
+
+    spec = ast.parse((DOCS / "tools" / "screenshots.py").read_text(encoding="utf-8"))
+    table = next(n.value for n in spec.body if isinstance(n, ast.Assign)
+                 and getattr(n.targets[0], "id", None) == "REPORTS")
+    shots = ast.literal_eval(table)
+    assert set(shots) == set(REPORTS)
+    page = (DOCS / "reports.md").read_text(encoding="utf-8")
+    for name, _ in shots.values():
+        png = DOCS / "img" / name
+        assert png.is_file(), f"{png} missing: run docs/tools/screenshots.py"
+        assert png.stat().st_size < 300_000 and png.read_bytes()[:4] == b"\x89PNG"
+        assert f"(img/{name})" in page, f"docs/reports.md does not show {name}"
