@@ -236,19 +236,14 @@ def soe_loglik(times, mexc, t0, T, theta, rates, weights, log_rates, dig_p, peri
 
     Parameters
     ----------
-    times
-        (N,) sorted event times (days), all ``< T``.
-    mexc
-        (N,) magnitude excess ``m - Mc``.
+    times, mexc
+        (N,) sorted event times (days), all ``< T``, and magnitude excesses ``m - Mc``.
     t0, T
         Scored interval ``(t0, T]``.
     theta
         (5,) ``mu, k, alpha, c, p``.
-    rates, weights, log_rates
-        (K,) SOE grid of ``(t + c)**(-p)`` (see :func:`soe_grid`).
-    dig_p
-        ``digamma(p)``.
-    period
+    rates, weights, log_rates, dig_p, period
+        (K,) SOE grid of ``(t + c)**(-p)`` (see :func:`soe_grid`), ``digamma(p)`` and the
         ``m`` with ``rates[j + m] == 2 rates[j]``.
     with_grad
         Also accumulate the gradient (else it is returned as zeros).
@@ -263,14 +258,9 @@ def soe_loglik(times, mexc, t0, T, theta, rates, weights, log_rates, dig_p, peri
     """
     mu, k, alpha, c, p = theta[0], theta[1], theta[2], theta[3], theta[4]
     K = rates.size
-    S = np.zeros(K)
-    SA = np.zeros(K)
-    E = np.ones(K)
-    cnt = np.zeros(K, dtype=np.int64)
-    wc = -weights * rates
-    wp = weights * (log_rates - dig_p)
-    grad = np.zeros(5)
-    ll = 0.0
+    S, SA, E, cnt = np.zeros(K), np.zeros(K), np.ones(K), np.zeros(K, dtype=np.int64)
+    wc, wp = -weights * rates, weights * (log_rates - dig_p)
+    grad, ll = np.zeros(5), 0.0
     prev = times[0] if times.size else 0.0
     for i in range(times.size):
         ti = times[i]
@@ -286,11 +276,9 @@ def soe_loglik(times, mexc, t0, T, theta, rates, weights, log_rates, dig_p, peri
         ea = e * LN10 * mexc[i] if with_grad else 0.0
         _add(S, SA, e, ea)
     if taper_rate > 0.0:
-        ll -= _compensator_soe(times, mexc, t0, T, theta, rates, weights, wc, wp, period,
-                               taper_rate, grad)
-    else:
-        ll -= _compensator(times, mexc, t0, T, mu, k, alpha, c, p, grad)
-    return ll, grad
+        return ll - _compensator_soe(times, mexc, t0, T, theta, rates, weights, wc, wp,
+                                     period, taper_rate, grad), grad
+    return ll - _compensator(times, mexc, t0, T, mu, k, alpha, c, p, grad), grad
 
 
 @nb.njit(cache=True, fastmath=_FAST)

@@ -171,17 +171,9 @@ def simulate_continuations(
 
 
 def simulate_continuations(
-    params: ETASParams,
-    mag_law: MagnitudeLaw,
-    history: EventSequence | None,
-    t_start: float,
-    duration_days: float,
-    n_samples: int,
-    rng: RNGLike = None,
-    *,
-    allow_explosive: bool = False,
-    max_events: int = 50_000_000,
-    return_parents: bool = False,
+    params: ETASParams, mag_law: MagnitudeLaw, history: EventSequence | None, t_start: float,
+    duration_days: float, n_samples: int, rng: RNGLike = None, *, allow_explosive: bool = False,
+    max_events: int = 50_000_000, return_parents: bool = False,
 ) -> Continuations | tuple[Continuations, Ancestry]:
     """Simulate ``n_samples`` continuations on ``[t_start, t_start + duration_days)``.
 
@@ -194,10 +186,8 @@ def simulate_continuations(
         None for a process started empty.
     t_start, duration_days
         Window start (days since the origin) and length.
-    n_samples
-        Number of continuations.
-    rng
-        Random generator or seed.
+    n_samples, rng
+        Number of continuations; random generator or seed.
     allow_explosive
         Simulate even when the branching ratio is ``>= 1``.
     max_events
@@ -216,19 +206,8 @@ def simulate_continuations(
     check_subcritical(params, mag_law, allow_explosive)
     gen = as_generator(rng)
     t1 = t_start + duration_days
-    n_bg = gen.poisson(params.mu * duration_days, n_samples)
-    sid_bg = np.repeat(np.arange(n_samples), n_bg)
-    t_bg = t_start + gen.random(sid_bg.size) * duration_days
-    if history is not None and len(history):
-        keep = np.flatnonzero(history.times < t_start)
-        sid_h, t_h, par_h = _history_children(params, mag_law.mc, history.times[keep],
-                                              history.magnitudes[keep], t_start, t1,
-                                              n_samples, gen)
-        par_h = keep[par_h]
-    else:
-        sid_h, t_h, par_h = np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64)
-    sid0 = np.concatenate([sid_bg, sid_h])
-    t0 = np.concatenate([t_bg, t_h])
+    sid0, t0, n_bg, par_h = _first_generation(params, mag_law.mc, history, t_start,
+                                              duration_days, n_samples, gen)
     m0 = mag_law.sample(sid0.size, gen)
     sid, t, m, par = _cascade(params, mag_law, sid0, t0, m0, t1, gen, max_events)
     order = np.lexsort((t, sid))
@@ -238,8 +217,35 @@ def simulate_continuations(
     if not return_parents:
         return sims
     hist_par = np.full(sid.size, -1, dtype=np.int64)
-    hist_par[sid_bg.size:sid0.size] = par_h
+    hist_par[n_bg:sid0.size] = par_h
     return sims, _sorted_ancestry(order, par, hist_par)
+
+
+def _first_generation(params: ETASParams, mc: float, history: EventSequence | None,
+                      t_start: float, duration_days: float, n_samples: int,
+                      gen: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """Background events and the history's direct aftershocks in the window.
+
+    Returns
+    -------
+    sid, t, n_bg, parents
+        Sample ids and times (background first), the number of background events, and
+        the history index of each history child's parent.
+    """
+    t1 = t_start + duration_days
+    n_bg = gen.poisson(params.mu * duration_days, n_samples)
+    sid_bg = np.repeat(np.arange(n_samples), n_bg)
+    t_bg = t_start + gen.random(sid_bg.size) * duration_days
+    if history is not None and len(history):
+        keep = np.flatnonzero(history.times < t_start)
+        sid_h, t_h, par_h = _history_children(params, mc, history.times[keep],
+                                              history.magnitudes[keep], t_start, t1,
+                                              n_samples, gen)
+        par_h = keep[par_h]
+    else:
+        sid_h, t_h, par_h = np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64)
+    return (np.concatenate([sid_bg, sid_h]), np.concatenate([t_bg, t_h]), int(sid_bg.size),
+            par_h)
 
 
 def _sorted_ancestry(order: np.ndarray, parent: np.ndarray, hist_parent: np.ndarray
