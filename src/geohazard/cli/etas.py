@@ -204,9 +204,7 @@ def simulate(
     """Simulate an ETAS catalog (or a continuation of one) and write it as CSV."""
     from geohazard.catalog.checks import check_output
     from geohazard.catalog.io import output_format, write_catalog
-    from geohazard.exceptions import ExplosiveProcessError
     from geohazard.forecast.etas.params import MagnitudeLaw
-    from geohazard.forecast.etas.simulate import simulate_continuations
 
     _check_simulate_flags(days, mc, b, m_max, seed, history is not None)
     output_format(out)
@@ -215,28 +213,43 @@ def simulate(
     theta, _ = _load_params(params, "")
     hist_seq, origin, t0, name = None, start, 0.0, "ETAS simulation"
     if history is not None:
-        cat = _load_catalog(history)
-        mc = float(cat.metadata.mag_completeness)
-        hist_seq = cat.to_sequence()
-        origin, t0, name = cat.origin, hist_seq.t_end, f"ETAS continuation of {cat.metadata.name}"
-        _check_m_max(m_max, f"the history's Mc {mc:g}", mc)
+        hist_seq, origin, name, mc = _history(history, m_max)
+        t0 = hist_seq.t_end
     origin = _check_window(origin, t0, days, history is not None)
     law = MagnitudeLaw(b=b, mc=mc, m_max=m_max)
     with console.status("simulating"):
-        try:
-            sims = simulate_continuations(theta, law, hist_seq, t0, days, 1, seed,
-                                          allow_explosive=allow_explosive)
-        except ExplosiveProcessError as exc:
-            text = str(exc).replace("refusing to simulate it unless explosive simulation is "
-                                    "allowed explicitly", "pass --allow-explosive to simulate "
-                                    "anyway (event counts are capped)")
-            raise ExplosiveProcessError(f"{params}: {text}") from None
+        sims = _simulate(theta, law, hist_seq, t0, days, seed, allow_explosive, params)
     cat_out = _to_catalog(sims.times, sims.magnitudes, origin, t0, days, mc, name)
     write_catalog(cat_out, out)
     figures = {"events": int(sims.times.size), "days": days, "params": theta.to_dict(),
                "branching_ratio": theta.branching_ratio(law), "out": str(out)}
     console.print(kv_table("ETAS simulation", figures))
     emit_json(json_out, figures)
+
+
+def _history(path: Path, m_max: float) -> tuple[Any, Any, str, float]:
+    """(sequence, origin, name, Mc) of the catalog ``etas simulate --history`` continues."""
+    cat = _load_catalog(path)
+    mc = float(cat.metadata.mag_completeness)
+    seq = cat.to_sequence()
+    _check_m_max(m_max, f"the history's Mc {mc:g}", mc)
+    return seq, cat.origin, f"ETAS continuation of {cat.metadata.name}", mc
+
+
+def _simulate(theta: Any, law: Any, history: Any, t0: float, days: float, seed: int | None,
+              allow_explosive: bool, params: Path) -> Any:
+    """One continuation; an explosive refusal names the parameter file and the flag."""
+    from geohazard.exceptions import ExplosiveProcessError
+    from geohazard.forecast.etas.simulate import simulate_continuations
+
+    try:
+        return simulate_continuations(theta, law, history, t0, days, 1, seed,
+                                      allow_explosive=allow_explosive)
+    except ExplosiveProcessError as exc:
+        text = str(exc).replace("refusing to simulate it unless explosive simulation is "
+                                "allowed explicitly", "pass --allow-explosive to simulate "
+                                "anyway (event counts are capped)")
+        raise ExplosiveProcessError(f"{params}: {text}") from None
 
 
 def _check_simulate_flags(days: float, mc: float, b: float, m_max: float, seed: int | None,
