@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -54,3 +55,19 @@ def test_report_renders_in_headless_chromium(setup, tmp_path):
     assert counts == {"total": 3, "rendered": 3}
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
     assert pixels.std() > 10  # not a blank page
+
+
+def test_backtest_only_report_has_verdicts_and_one_comparison_table(setup, tmp_path):
+    cat, models = setup
+    md = cat.metadata
+    bt = backtest(cat, models, md.test_start, md.end, days=60, n_samples=200, rng=2)
+    path = write_forecast_report(tmp_path / "bt.html", [], backtest=bt, origin=cat.origin,
+                                 title="backtest")
+    html = path.read_text()
+    summary = html.split('id="summary"')[1].split("</section>")[0]
+    for name, s in bt.summaries.items():
+        assert f"{name} " in summary and f"mean PIT {s.mean_pit:.2f}" in summary
+    assert html.count("<table>") == 2  # the comparison across models and the pairwise wins
+    assert "<th scope=\"col\">poisson</th><th scope=\"col\">poisson_b08</th>" in html
+    assert f"{cat.origin + pd.Timedelta(days=float(bt.windows[0][0])):%Y-%m-%d}" in html
+    assert render(path) == {"total": 2, "rendered": 2}
