@@ -96,14 +96,8 @@ def chunks(
     return list(zip(edges[:-1], edges[1:], strict=True))
 
 
-def download(
-    source: str,
-    query: Query,
-    *,
-    url: str | None = None,
-    chunk_days: float = 365.0,
-    fetch: Fetcher = _http_get,
-) -> Catalog:
+def download(source: str, query: Query, *, url: str | None = None, chunk_days: float = 365.0,
+             fetch: Fetcher = _http_get) -> Catalog:
     """Download a catalog from ComCat (``source='comcat'``) or any FDSN event service.
 
     Parameters

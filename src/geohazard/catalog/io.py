@@ -367,14 +367,9 @@ _READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
 }
 
 
-def read_catalog(
-    path: str | Path,
-    format: str | None = None,  # noqa: A002 - field-standard keyword
-    *,
-    sidecar: str | Path | None = None,
-    mag_completeness: float | None = None,
-    now: pd.Timestamp | None = None,
-) -> Catalog:
+def read_catalog(path: str | Path, format: str | None = None, *,  # noqa: A002 - field-standard
+                 sidecar: str | Path | None = None, mag_completeness: float | None = None,
+                 now: pd.Timestamp | None = None) -> Catalog:
     """Read an earthquake catalog file.
 
     Parameters

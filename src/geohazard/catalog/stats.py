@@ -78,14 +78,8 @@ def lowest_bin(mc: float, delta: float, strict: bool) -> float:
     return float(base if np.isclose(base, mc) else base + delta)
 
 
-def b_value(
-    mags: np.ndarray,
-    mc: float,
-    delta: float = 0.0,
-    *,
-    strict: bool = True,
-    method: Literal["aki", "tinti"] = "aki",
-) -> BValue:
+def b_value(mags: np.ndarray, mc: float, delta: float = 0.0, *, strict: bool = True,
+            method: Literal["aki", "tinti"] = "aki") -> BValue:
     """Maximum-likelihood b-value above ``mc``.
 
     Parameters
