@@ -20,7 +20,7 @@ _FLAGS = {"window_s": "--window", "bands": "--bands", "spacing_m": "--spacing",
           "robust": "--robust", "event_gap_s": "--event-gap", "engine": "--engine",
           "db": "--db", "channel_offset": "--channel-offset", "n_workers": "--workers",
           "fft_workers": "--fft-threads", "live": "--live", "skip_unknown": "--skip-unknown",
-          "scheduler": "--scheduler"}
+          "scheduler": "--scheduler", "crs": "--crs"}
 _CONFIG_KEY = re.compile(r"config key '([A-Za-z_]+)[^']*': (.*)")
 
 
@@ -63,58 +63,70 @@ def _progress(title: str):  # noqa: ANN202
                     TimeRemainingColumn(), console=console, transient=True)
 
 
+# options of ``das analyze``, one line each in its signature
+WeatherOpt = Annotated[Path, typer.Option("--weather", help="Weather file (CSV, ASOS one-minute "
+                                          "DSI-6405 or ISD-Lite).")]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output directory (resumable).")]
+GeometryOpt = Annotated[Path | None, typer.Option("--geometry", help="Geometry CSV.")]
+PrecipOpt = Annotated[Path | None, typer.Option(
+    "--asos-precip", help="ASOS DSI-6406 precipitation file beside --weather.")]
+FormatOpt = Annotated[str, typer.Option("--weather-format", help="auto, csv, asos or isd.")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML/TOML settings.")]
+WindowOpt = Annotated[float | None, typer.Option("--window", help="Window length, s.")]
+BandsOpt = Annotated[str | None, typer.Option("--bands", help="e.g. 0.5-8,2-8,8-125")]
+SpacingOpt = Annotated[float | None, typer.Option(
+    "--spacing", help="Channel spacing, m, for files without one.")]
+RobustOpt = Annotated[bool | None, typer.Option("--robust/--ols", help="Huber fits.")]
+GapOpt = Annotated[float | None, typer.Option(
+    "--event-gap", help="Dry time separating storm events, s.")]
+EngineOpt = Annotated[str | None, typer.Option(
+    "--engine", help="serial or dask (a local cluster of --workers processes).")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="Dask scheduler address (tcp://host:8786): chunks of files run "
+    "as tasks on its workers, which read the files at the same paths.")]
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", help="Worker processes of the local cluster with --engine dask.")]
+ThreadsOpt = Annotated[int | None, typer.Option(
+    "--fft-threads", help="Threads per window (channel blocks in parallel).")]
+DbOpt = Annotated[bool | None, typer.Option("--db/--no-db", help="Also write energy in dB.")]
+LiveOpt = Annotated[bool | None, typer.Option(
+    "--live/--final", help="Data still arriving: leave an incomplete last window for the "
+    "next run.")]
+OffsetOpt = Annotated[int | None, typer.Option(
+    "--channel-offset", help="Geometry channel number of data channel 0.")]
+CrsOpt = Annotated[str | None, typer.Option(
+    "--crs", help="CRS of projected x/y geometry, e.g. EPSG:32611 (for channels.gpkg; "
+    "longitude/latitude are EPSG:4326).")]
+TimeColOpt = Annotated[str | None, typer.Option("--time-col", help="CSV time column.")]
+WindColOpt = Annotated[str | None, typer.Option("--wind-col", help="CSV wind column.")]
+GustColOpt = Annotated[str | None, typer.Option("--gust-col", help="CSV gust column.")]
+PrecipColOpt = Annotated[str | None, typer.Option("--precip-col",
+                                                  help="CSV precipitation column.")]
+WindUnitsOpt = Annotated[str | None, typer.Option("--wind-units",
+                                                  help="m/s, knots, mph, km/h.")]
+PrecipUnitsOpt = Annotated[str | None, typer.Option(
+    "--precip-units", help="Unit of the CSV precipitation column: accumulation per row "
+    "(mm, in) or rate (mm/h, in/h). Needed when the column name does not state it "
+    "(precip_mm, rain_mm_per_h); never guessed.")]
+TimezoneOpt = Annotated[str, typer.Option("--timezone", help="Zone of naive CSV times.")]
+SkipOpt = Annotated[bool | None, typer.Option(
+    "--skip-unknown/--strict", help="Leave out (with a warning) files in the directory "
+    "that are not readable DAS data; by default they are an error.")]
+
+
 @app.command()
 def analyze(
     path: Annotated[Path, typer.Argument(help="DAS file or directory (any DASCore format).")],
-    weather: Annotated[Path, typer.Option("--weather", help="Weather file (CSV, ASOS "
-                                          "one-minute DSI-6405 or ISD-Lite).")],
-    out: Annotated[Path, typer.Option("--out", help="Output directory (resumable).")],
-    geometry: Annotated[Path | None, typer.Option("--geometry", help="Geometry CSV.")] = None,
-    precip: Annotated[Path | None, typer.Option(
-        "--asos-precip", help="ASOS DSI-6406 precipitation file beside --weather.")] = None,
-    weather_format: Annotated[str, typer.Option("--weather-format",
-                                                help="auto, csv, asos or isd.")] = "auto",
-    config: Annotated[Path | None, typer.Option("--config", help="YAML/TOML settings.")] = None,
-    window: Annotated[float | None, typer.Option("--window", help="Window length, s.")] = None,
-    bands: Annotated[str | None, typer.Option("--bands", help="e.g. 0.5-8,2-8,8-125")] = None,
-    spacing: Annotated[float | None, typer.Option("--spacing", help="Channel spacing, m, "
-                                                  "for files without one.")] = None,
-    robust: Annotated[bool | None, typer.Option("--robust/--ols", help="Huber fits.")] = None,
-    event_gap: Annotated[float | None, typer.Option("--event-gap", help="Dry time "
-                                                    "separating storm events, s.")] = None,
-    engine: Annotated[str | None, typer.Option("--engine", help="serial or dask (a local "
-                                               "cluster of --workers processes).")] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="Dask scheduler address (tcp://host:8786): chunks of files run "
-        "as tasks on its workers, which read the files at the same paths.")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes of the "
-                                                "local cluster with --engine dask.")] = None,
-    fft_threads: Annotated[int | None, typer.Option("--fft-threads",
-                                                    help="Threads per window (channel blocks in "
-                                                         "parallel).")] = None,
-    db: Annotated[bool | None, typer.Option("--db/--no-db", help="Also write energy in "
-                                            "dB.")] = None,
-    live: Annotated[bool | None, typer.Option(
-        "--live/--final", help="Data still arriving: leave an incomplete last window for "
-        "the next run.")] = None,
-    channel_offset: Annotated[int | None, typer.Option(
-        "--channel-offset", help="Geometry channel number of data channel 0.")] = None,
-    time_col: Annotated[str | None, typer.Option("--time-col", help="CSV time column.")] = None,
-    wind_col: Annotated[str | None, typer.Option("--wind-col", help="CSV wind column.")] = None,
-    gust_col: Annotated[str | None, typer.Option("--gust-col", help="CSV gust column.")] = None,
-    precip_col: Annotated[str | None, typer.Option("--precip-col",
-                                                   help="CSV precipitation column.")] = None,
-    wind_units: Annotated[str | None, typer.Option("--wind-units",
-                                                   help="m/s, knots, mph, km/h.")] = None,
-    precip_units: Annotated[str | None, typer.Option(
-        "--precip-units", help="Unit of the CSV precipitation column: accumulation per row "
-        "(mm, in) or rate (mm/h, in/h). Needed when the column name does not state it "
-        "(precip_mm, rain_mm_per_h); never guessed.")] = None,
-    timezone: Annotated[str, typer.Option("--timezone", help="Zone of naive CSV times.")] = "UTC",
-    skip_unknown: Annotated[bool | None, typer.Option(
-        "--skip-unknown/--strict", help="Leave out (with a warning) files in the directory "
-        "that are not readable DAS data; by default they are an error.")] = None,
-    json_out: JsonOpt = None,
+    weather: WeatherOpt, out: OutOpt, geometry: GeometryOpt = None, precip: PrecipOpt = None,
+    weather_format: FormatOpt = "auto", config: ConfigOpt = None, window: WindowOpt = None,
+    bands: BandsOpt = None, spacing: SpacingOpt = None, robust: RobustOpt = None,
+    event_gap: GapOpt = None, engine: EngineOpt = None, scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None, fft_threads: ThreadsOpt = None, db: DbOpt = None,
+    live: LiveOpt = None, channel_offset: OffsetOpt = None, crs: CrsOpt = None,
+    time_col: TimeColOpt = None, wind_col: WindColOpt = None, gust_col: GustColOpt = None,
+    precip_col: PrecipColOpt = None, wind_units: WindUnitsOpt = None,
+    precip_units: PrecipUnitsOpt = None, timezone: TimezoneOpt = "UTC",
+    skip_unknown: SkipOpt = None, json_out: JsonOpt = None,
 ) -> None:
     """Band energy, wind and rain relations and noise sources along the fiber.
 
@@ -122,8 +134,7 @@ def analyze(
     file is written; an interrupted run resumes from its energy store.
     """
     from geohazard.das.energy import parse_bands
-    from geohazard.das.weather import WeatherColumns, parse_precip_units, read_weather
-    from geohazard.workflows.das import analyze_storm
+    from geohazard.workflows.das import analyze_storm, summary_rows
 
     _check_json(json_out)
     cfg = _load_config(config, {
@@ -131,27 +142,32 @@ def analyze(
         "spacing_m": spacing, "robust": robust, "event_gap_s": event_gap, "engine": engine,
         "db": db, "channel_offset": channel_offset, "n_workers": workers,
         "fft_workers": fft_threads, "live": live, "skip_unknown": skip_unknown,
-        "scheduler": scheduler})
-    if precip_units is not None:
-        parse_precip_units(precip_units)
-    columns = WeatherColumns(time=time_col, wind=wind_col, gust=gust_col, precip=precip_col,
-                             wind_units=wind_units, precip_units=precip_units,
-                             timezone=timezone)
-    wx: Path | object = weather
-    if precip is not None:  # ASOS page 1 (wind) + page 2 (precipitation)
-        wx = read_weather(weather, "asos", precip_path=precip)
+        "scheduler": scheduler, "crs": crs})
+    wx, columns = _weather(weather, precip, time_col, wind_col, gust_col, precip_col,
+                           wind_units, precip_units, timezone)
     with _progress("band energy") as bar:
         task = bar.add_task("energy", total=None)
         res = analyze_storm(path, wx, out, geometry, cfg, weather_format=weather_format,
                             weather_columns=columns,
                             progress=lambda d, t: bar.update(task, completed=d, total=t))
-    s = res.summary
-    console.print(kv_table("DAS storm noise", {
-        "files": s["n_files"], "channels": s["n_channels"], "windows": s["n_windows"],
-        "band energy (x real time)": s["energy_x_realtime"], "classes": s["window_classes"],
-        "pole channels": s["pole_channels"], "drain channels": s["drain_channels"],
-        "events": len(s["events"]), "report": s.get("report", "-")}))
-    emit_json(json_out, s)
+    console.print(kv_table("DAS storm noise", dict(summary_rows(res.summary))))
+    emit_json(json_out, res.summary)
+
+
+def _weather(weather: Path, precip: Path | None, time_col: str | None, wind_col: str | None,
+             gust_col: str | None, precip_col: str | None, wind_units: str | None,
+             precip_units: str | None, timezone: str) -> tuple[Any, Any]:
+    """The weather source (a path, or ASOS pages read together) and its column settings."""
+    from geohazard.das.weather import WeatherColumns, parse_precip_units, read_weather
+
+    if precip_units is not None:
+        parse_precip_units(precip_units)
+    columns = WeatherColumns(time=time_col, wind=wind_col, gust=gust_col, precip=precip_col,
+                             wind_units=wind_units, precip_units=precip_units,
+                             timezone=timezone)
+    if precip is not None:  # ASOS page 1 (wind) + page 2 (precipitation)
+        return read_weather(weather, "asos", precip_path=precip), columns
+    return weather, columns
 
 
 @app.command()

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BANDS: tuple[tuple[float, float], ...] = ((0.5, 8.0), (2.0, 8.0), (8.0, 125.0))
 NYQUIST_TOLERANCE = 1e-4  # relative: interrogator clocks are off nominal by ppm
+BIN_SNAP = 1e-3  # bins: a band edge this close to a frequency bin is taken to be on it
 
 
 class BandClippedWarning(UserWarning):
@@ -133,8 +134,10 @@ def band_bins(n: int, fs: float, band: tuple[float, float]) -> tuple[int, int]:
     if lo >= fs / 2:
         raise ParameterError(f"band {band_label(band)} starts above the Nyquist frequency "
                              f"{fs / 2:g} Hz")
-    k0 = int(np.ceil(lo * n / fs - 1e-9))
-    k1 = n_freq if hi >= fs / 2 else int(np.ceil(hi * n / fs - 1e-9))
+    # an edge within BIN_SNAP bins of a bin is on it: interrogator clocks (and float POSIX
+    # timestamps) put fs a few ppb-ppm off nominal, which must not flip a bin in or out
+    k0 = int(np.ceil(lo * n / fs - BIN_SNAP))
+    k1 = n_freq if hi >= fs / 2 else int(np.ceil(hi * n / fs - BIN_SNAP))
     if k1 <= k0:
         raise ParameterError(
             f"band {band_label(band)} holds no frequency bin for a window of {n} samples "

@@ -2,7 +2,9 @@
 
 Steps (each a library function usable on its own):
 
-1. :func:`~geohazard.das.io.scan_path` describes the files (DASCore or FORESEE);
+1. :func:`~geohazard.das.io.scan_source` describes the files (DASCore or FORESEE), or the
+   patches of a DASCore ``Spool``, and what they measure (strain rate, strain, velocity:
+   :mod:`~geohazard.das.quantity`), which names the energy and its units everywhere;
 2. :func:`~geohazard.das.energy.compute_band_energy` streams band energy into a
    resumable store (``OUT/energy``);
 3. weather is read and averaged over the energy windows, windows are classified;
@@ -10,7 +12,9 @@ Steps (each a library function usable on its own):
    storm event), event slope against rain volume;
 5. pole and drain candidates are grouped into sources and mapped;
 6. resonance peaks of the pole channels are tracked against wind;
-7. tables (Parquet + CSV) and ``summary.json`` are written; figures and ``report.html``
+7. tables (Parquet + CSV), ``channels.gpkg`` (channels and sources as GeoPackage point
+   layers, when the geometry gives map coordinates and their CRS) and ``summary.json``
+   are written; figures and ``report.html``
    by a ``render`` callable handed in from above (this package never draws:
    :func:`geohazard.report.das.render_analysis` is the standard one).
 """
@@ -39,7 +43,9 @@ from geohazard.das.energy import (
     to_db,
     validate_bands,
 )
-from geohazard.das.io import DASFile, channel_table, read_geometry, scan_path
+from geohazard.das.geometry import has_coordinates, write_geopackage
+from geohazard.das.io import DASFile, channel_table, read_geometry, scan_source
+from geohazard.das.quantity import Quantity
 from geohazard.das.sources import find_sources
 from geohazard.das.spectra import resonance_summary, resonance_tracks, window_psd
 from geohazard.das.weather import WeatherColumns, read_weather, resample_to_windows
@@ -90,6 +96,7 @@ class AnalysisConfig(RunConfig):
     resonance_windows: int = Field(120, ge=1)
     live: bool = False
     skip_unknown: bool = False
+    crs: str | None = None  # CRS of projected x/y geometry (EPSG:32611); lon/lat: EPSG:4326
     db: bool = False
     figures: bool = True  # asks ``render`` for figures
     report: bool = True  # asks ``render`` for report.html
@@ -102,6 +109,21 @@ class AnalysisConfig(RunConfig):
             return validate_bands(value)
         except ParameterError as exc:
             raise ValueError(str(exc)) from None
+
+    @field_validator("crs")
+    @classmethod
+    def _check_crs(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            from pyproj import CRS
+        except ImportError:  # checked when the GeoPackage is written
+            return value
+        try:
+            CRS.from_user_input(value)
+        except Exception as exc:  # noqa: BLE001 - pyproj's CRSError and kin
+            raise ValueError(f"{value!r} is not a CRS pyproj knows ({exc})") from None
+        return value
 
     @field_validator("scheduler")
     @classmethod
@@ -153,6 +175,7 @@ class AnalysisResult:
     resonance_fits: pd.DataFrame = field(default_factory=pd.DataFrame)
     spectra: dict[str, Any] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
+    quantity: Quantity = field(default_factory=Quantity)  # what the samples are
 
 
 def _band(cfg: AnalysisConfig, index: int) -> str:
@@ -162,28 +185,30 @@ def _band(cfg: AnalysisConfig, index: int) -> str:
     return band_label(cfg.bands[min(index, len(cfg.bands) - 1)])
 
 
-def prepare(path: str | Path, weather_path: str | Path | pd.DataFrame, out_dir: str | Path,
+def prepare(path: str | Path | Any, weather_path: str | Path | pd.DataFrame, out_dir: str | Path,
             geometry_path: str | Path | None = None, cfg: AnalysisConfig | None = None,
             weather_format: str = "auto", weather_columns: WeatherColumns | None = None,
             ) -> tuple[list[DASFile], AnalysisConfig, pd.DataFrame, pd.DataFrame]:
     """Read and check every input of :func:`analyze`; nothing is written.
 
-    Returns the scanned files, the settings with bands resolved against the data's
-    Nyquist frequency (the default bands clipped to it, labelled as clipped; other
-    bands past it refused), the channel table and the weather table.
+    Returns the scanned files (or patches of a DASCore spool), the settings with bands
+    resolved against the data's Nyquist frequency (the default bands clipped to it,
+    labelled as clipped; other bands past it refused), the channel table and the
+    weather table.
 
     Raises
     ------
     InputError
         Any invalid file, setting or combination (weather not overlapping the data,
         geometry missing the data channels, bands past Nyquist, an output path that is
-        a file).
+        a file).  Data shorter than one window are refused by
+        :func:`~geohazard.das.energy.compute_band_energy`, also before any write.
     """
     cfg = cfg or AnalysisConfig()
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise DASError(f"{out}: --out must be a directory, but it is a file")
-    files = scan_path(path, skip_unknown=cfg.skip_unknown)
+    files = scan_source(path, skip_unknown=cfg.skip_unknown)
     first = files[0]
     bands = resolve_bands(cfg.bands, first.fs, cfg.window_s,
                           clip="bands" not in cfg.model_fields_set)
@@ -223,23 +248,29 @@ def _check_overlap(weather: pd.DataFrame, files: list[DASFile], source: Any) -> 
 
 
 def _fit_table(fit: pd.DataFrame, channels: pd.DataFrame, band: str, resp: str,
-               robust: bool) -> pd.DataFrame:
+               robust: bool, quantity: Quantity) -> pd.DataFrame:
     fit.insert(0, "channel", channels["channel"].to_numpy())
     fit.insert(1, "distance_m", channels["distance_m"].to_numpy())
     fit["band"], fit["response"] = band, resp
+    fit["response_units"] = quantity.response_units(resp)
     fit["method"] = "huber" if robust else "ols"
     return fit
 
 
 def fit_relations(energy: Any, wx: pd.DataFrame, channels: pd.DataFrame,
-                  cfg: AnalysisConfig) -> dict[str, pd.DataFrame]:
-    """Wind fits (dry windows), pooled rain fits, storm events, event and volume fits."""
+                  cfg: AnalysisConfig, quantity: Quantity | None = None
+                  ) -> dict[str, pd.DataFrame]:
+    """Wind fits (dry windows), pooled rain fits, storm events, event and volume fits.
+
+    ``quantity`` (what the samples are) gives each fit table its ``response_units``.
+    """
+    quantity = quantity or Quantity()
     wb, db_, bb = _band(cfg, cfg.wind_band), _band(cfg, cfg.drain_band), \
         _band(cfg, cfg.broadband_band)
     y_wind = rg.response(energy.sel(band=wb).values, cfg.wind_response)
     wind = rg.fit_lines(wx["wind_mps"].to_numpy(), y_wind, wx["dry"].to_numpy(),
                         robust=cfg.robust)
-    wind = _fit_table(wind, channels, wb, cfg.wind_response, cfg.robust)
+    wind = _fit_table(wind, channels, wb, cfg.wind_response, cfg.robust, quantity)
     rain_parts, ev_parts = [], []
     gap = cfg.event_gap_s if cfg.event_gap_s is not None else 10 * cfg.window_s
     events = rg.find_events(wx, cfg.rain_threshold_mmph, gap, cfg.min_event_windows)
@@ -247,7 +278,8 @@ def fit_relations(energy: Any, wx: pd.DataFrame, channels: pd.DataFrame,
         e = energy.sel(band=band).values
         fit = rg.fit_lines(wx["rain_mmph"].to_numpy(), rg.response(e, cfg.rain_response),
                            robust=cfg.robust)
-        rain_parts.append(_fit_table(fit, channels, band, cfg.rain_response, cfg.robust))
+        rain_parts.append(_fit_table(fit, channels, band, cfg.rain_response, cfg.robust,
+                                     quantity))
         if len(events):
             ef = rg.event_fits(wx, e, events, robust=cfg.robust, kind=cfg.rain_response)
             ef["band"] = band
@@ -292,7 +324,7 @@ def _calm_windy_spectra(files: list[DASFile], res: AnalysisResult, window_s: flo
     tracks = res.resonances.dropna(subset=["wind_mps"])
     ch = int(res.resonance_fits.sort_values("amp_wind_slope").iloc[-1]["channel"])
     sel = tracks.loc[tracks["channel"] == ch]
-    out: dict[str, Any] = {"channel": ch}
+    out: dict[str, Any] = {"channel": ch, "psd_units": res.quantity.psd_units}
     for label, row in (("calm", sel.loc[sel["wind_mps"].idxmin()]),
                        ("windy", sel.loc[sel["wind_mps"].idxmax()])):
         freqs, psd = window_psd(files, ch, pd.Timestamp(row["time"]).value, window_s)
@@ -300,9 +332,10 @@ def _calm_windy_spectra(files: list[DASFile], res: AnalysisResult, window_s: flo
     return out
 
 
-def analyze(path: str | Path, weather_path: str | Path | pd.DataFrame, out_dir: str | Path,
-            geometry_path: str | Path | None = None, cfg: AnalysisConfig | None = None,
-            weather_format: str = "auto", weather_columns: WeatherColumns | None = None,
+def analyze(path: str | Path | Any, weather_path: str | Path | pd.DataFrame,
+            out_dir: str | Path, geometry_path: str | Path | None = None,
+            cfg: AnalysisConfig | None = None, weather_format: str = "auto",
+            weather_columns: WeatherColumns | None = None,
             progress: Callable[[int, int], None] | None = None,
             render: Renderer | None = None) -> AnalysisResult:
     """Run the whole storm-noise analysis and write its outputs to ``out_dir``.
@@ -312,7 +345,8 @@ def analyze(path: str | Path, weather_path: str | Path | pd.DataFrame, out_dir: 
     Parameters
     ----------
     path
-        DAS file or directory.
+        DAS file or directory, or a DASCore ``Spool`` (or ``Patch``) already open:
+        its patches are read from the spool window by window.
     weather_path
         Weather file (generic CSV, ASOS one-minute or ISD-Lite), or a table already
         in the standard form of :mod:`geohazard.das.weather`.
@@ -335,31 +369,49 @@ def analyze(path: str | Path, weather_path: str | Path | pd.DataFrame, out_dir: 
     tick = time.perf_counter()
     files, cfg, chans, weather = prepare(path, weather_path, out, geometry_path, cfg,
                                          weather_format, weather_columns)
+    energy = _energy(files, cfg, out, progress)
+    t_energy = time.perf_counter() - tick
+    result = _relations(files, cfg, out, energy, chans, weather)
+    result.summary = summarize(result, files, cfg, t_energy)
+    write_outputs(result, cfg, render)
+    return result
+
+
+def _energy(files: list[DASFile], cfg: AnalysisConfig, out: Path,
+            progress: Callable[[int, int], None] | None) -> Any:
+    """Band energy of ``files`` (resumable store ``out/energy``) as a DataArray with units."""
     with open_client(cfg.scheduler, cfg.engine, n_workers=cfg.n_workers) as client:
         store = compute_band_energy(files, out / "energy", cfg.energy_config(),
                                     engine=cfg.engine, n_workers=cfg.n_workers,
                                     progress=progress, final=not cfg.live, client=client)
-    t_energy = time.perf_counter() - tick
     energy = store.to_array(cfg.bands)
+    quantity = files[0].quantity
+    energy.attrs.update(long_name=f"band energy ({quantity.energy_name})",
+                        units=quantity.energy_units)
+    return energy
+
+
+def _relations(files: list[DASFile], cfg: AnalysisConfig, out: Path, energy: Any,
+               chans: pd.DataFrame, weather: pd.DataFrame) -> AnalysisResult:
+    """Windows, fits, sources and resonances of computed band energy."""
+    quantity = files[0].quantity
     chans = chans.loc[chans["channel"].isin(energy.channel.values)].reset_index(drop=True)
     wx = rg.classify_windows(
         resample_to_windows(weather, energy.time.values, cfg.window_s), cfg.thresholds())
     if int(wx["dry"].sum()) < 3:
         log.warning("only %d dry windows with weather: wind fits need at least 3",
                     int(wx["dry"].sum()))
-    fits = fit_relations(energy, wx, chans, cfg)
+    fits = fit_relations(energy, wx, chans, cfg, quantity)
     rain = fits["rain_fits"]
     sources = find_sources(fits["wind_fits"], rain.loc[rain["band"] == _band(cfg, cfg.drain_band)],
                            chans, cfg.z_min, cfg.r2_min, cfg.max_gap)
     result = AnalysisResult(
         out_dir=out, energy=energy, channels=chans, windows=wx, sources=sources,
         volume_fits=_volume_fits(fits["event_fits"], sources),
-        resonances=_resonances(files, sources, wx, cfg), **fits)
+        resonances=_resonances(files, sources, wx, cfg), quantity=quantity, **fits)
     if not result.resonances.empty:
         result.resonance_fits = resonance_summary(result.resonances)
         result.spectra = _calm_windy_spectra(files, result, cfg.window_s)
-    result.summary = summarize(result, files, cfg, t_energy)
-    write_outputs(result, cfg, render)
     return result
 
 
@@ -376,7 +428,7 @@ def summarize(res: AnalysisResult, files: list[DASFile], cfg: AnalysisConfig,
             reson[int(ch)] = float(grp["peak_freq_hz"].median())
     return {
         "n_files": len(files), "n_channels": int(res.energy.sizes["channel"]),
-        "fs_hz": files[0].fs, "data_duration_s": duration,
+        "fs_hz": files[0].fs, "data_duration_s": duration, **res.quantity.to_dict(),
         "n_windows": int(res.energy.sizes["time"]), "window_s": cfg.window_s,
         "bands": [band_label(b) for b in cfg.bands],
         "energy_seconds": t_energy, "energy_x_realtime": duration / max(t_energy, 1e-9),
@@ -420,7 +472,40 @@ def write_outputs(res: AnalysisResult, cfg: AnalysisConfig,
         _write_table(getattr(res, name), tables / name)
     if cfg.db:
         db = to_db(res.energy).to_dataframe(name="energy_db").reset_index()
+        db["units"] = res.quantity.db_reference
         _write_table(db, tables / "energy_db")
+    gpkg = write_channels_gpkg(res, cfg)
+    if gpkg is not None:
+        res.summary["geopackage"] = gpkg.name  # beside summary.json
     if render is not None and (cfg.figures or cfg.report):
         res.summary.update(render(res, cfg))
     write_json_atomic(res.out_dir / "summary.json", res.summary)
+
+
+def write_channels_gpkg(res: AnalysisResult, cfg: AnalysisConfig) -> Path | None:
+    """``channels.gpkg``: channels (with their wind and rain fits) and sources as points.
+
+    Written when the geometry gives map coordinates: longitude/latitude (EPSG:4326) or
+    projected x/y with ``cfg.crs``; otherwise (or without geopandas) a log line says why
+    not and None is returned.
+    """
+    chans = res.channels
+    if not has_coordinates(chans):
+        return None
+    if cfg.crs is None and not {"longitude", "latitude"} <= set(chans.columns):
+        log.warning("the geometry gives projected x/y but no CRS: channels.gpkg not written "
+                    "(set crs, e.g. EPSG:32611)")
+        return None
+    table = chans.copy()
+    wind = res.wind_fits.set_index("channel")
+    table["wind_slope"] = table["channel"].map(wind["slope"])
+    table["wind_r2"] = table["channel"].map(wind["r2"])
+    table["wind_slope_units"] = f"{wind['response_units'].iat[0]} per m/s" if len(wind) else ""
+    drain = res.rain_fits.loc[res.rain_fits["band"] == _band(cfg, cfg.drain_band)]
+    table["rain_slope"] = table["channel"].map(drain.set_index("channel")["slope"])
+    try:
+        return write_geopackage(table, res.out_dir / "channels.gpkg", cfg.crs,
+                                sources=res.sources)
+    except DASError as exc:
+        log.warning("channels.gpkg not written: %s", exc)
+        return None

@@ -111,35 +111,47 @@ def fit_lines(x: np.ndarray, y: np.ndarray, mask: np.ndarray | None = None, *,
         One row per column: slope, intercept, r, r2, slope_se, slope_lo, slope_hi,
         p_value, n.
     """
-    x = np.asarray(x, float)
-    y = np.asarray(y, float)
-    if y.ndim == 1:
-        y = y[:, None]
     if not 0 < ci < 1:
         raise ParameterError(f"ci must be in (0, 1), got {ci}")
-    use = np.isfinite(x)[:, None] & np.isfinite(y)
-    if mask is not None:
-        use &= np.asarray(mask, bool)[:, None]
-    w0 = use.astype(float)
-    xs, ys = np.where(np.isfinite(x), x, 0.0), np.where(use, y, 0.0)
-    n = w0.sum(0)
+    xs, ys, w0 = _usable(x, y, mask)
     with np.errstate(invalid="ignore", divide="ignore"):
         slope, intercept, sxx = _ols(xs, ys, w0)
         w = w0
         if robust:
             w, slope, intercept, sxx = _huber(xs, ys, w0, slope, intercept, max_iter, tol)
-        res = ys - intercept - slope * xs[:, None]
-        dof = n - 2
-        s2 = (w * res * res).sum(0) / (w.sum(0) - 2) if robust else (w0 * res * res).sum(0) / dof
-        se = np.sqrt(s2 / sxx)
-        tq = stats.t.ppf(0.5 + ci / 2, np.maximum(dof, 1))
-        r = _pearson(xs, ys, w0)
-        pval = 2 * stats.t.sf(np.abs(slope / se), np.maximum(dof, 1))
-    bad = n < 3
+        return _line_stats(xs, ys, w0, w if robust else None, slope, intercept, sxx, ci)
+
+
+def _usable(x: np.ndarray, y: np.ndarray, mask: np.ndarray | None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``x`` (n,) and ``y`` (n, C) with unusable entries zeroed, and their 0/1 weights."""
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    if y.ndim == 1:
+        y = y[:, None]
+    use = np.isfinite(x)[:, None] & np.isfinite(y)
+    if mask is not None:
+        use &= np.asarray(mask, bool)[:, None]
+    return np.where(np.isfinite(x), x, 0.0), np.where(use, y, 0.0), use.astype(float)
+
+
+def _line_stats(xs: np.ndarray, ys: np.ndarray, w0: np.ndarray, w: np.ndarray | None,
+                slope: np.ndarray, intercept: np.ndarray, sxx: np.ndarray, ci: float
+                ) -> pd.DataFrame:
+    """The fit table; ``w`` are the final Huber weights (None for OLS)."""
+    n = w0.sum(0)
+    res = ys - intercept - slope * xs[:, None]
+    dof = n - 2
+    s2 = (w * res * res).sum(0) / (w.sum(0) - 2) if w is not None else \
+        (w0 * res * res).sum(0) / dof
+    se = np.sqrt(s2 / sxx)
+    tq = stats.t.ppf(0.5 + ci / 2, np.maximum(dof, 1))
+    r = _pearson(xs, ys, w0)
+    pval = 2 * stats.t.sf(np.abs(slope / se), np.maximum(dof, 1))
     table = pd.DataFrame({"slope": slope, "intercept": intercept, "r": r, "r2": r * r,
                           "slope_se": se, "slope_lo": slope - tq * se,
                           "slope_hi": slope + tq * se, "p_value": pval, "n": n.astype(int)})
-    table.loc[bad, table.columns[:-1]] = np.nan
+    table.loc[n < 3, table.columns[:-1]] = np.nan
     return table
 
 

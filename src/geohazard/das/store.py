@@ -253,8 +253,16 @@ class EnergyStore:
         return xr.DataArray(
             data, dims=("band", "time", "channel"),
             coords={"band": labels, "time": times.astype("datetime64[ns]"), "channel": chans},
-            attrs={"long_name": "band energy (mean squared strain rate)"},
+            attrs=self._energy_attrs(),
         )
+
+    def _energy_attrs(self) -> dict[str, str]:
+        """Name and units of the energy, as recorded from the input files' quantity."""
+        meta = self.meta()
+        if "energy_units" not in meta:  # a store from before the quantity was recorded
+            return {"long_name": "band energy (mean squared strain rate)"}
+        name = str(meta.get("definition", "")).split(" of the band-passed")[0]
+        return {"long_name": f"band energy ({name})", "units": meta["energy_units"]}
 
     def load(self) -> pd.DataFrame:
         """All finished windows as one long table sorted by time and channel."""

@@ -247,12 +247,22 @@ def simulate_window(cfg: StormConfig, wind: float, rain: float, gain: float,
 
 
 # ------------------------------------------------------------------ writers
-def write_foresee(path: str | Path, data: np.ndarray, t0_s: float, fs: float) -> Path:
-    """Write a FORESEE-layout HDF5 file atomically (``raw`` time x channel, ``timestamp``)."""
+def write_foresee(path: str | Path, data: np.ndarray, t0_s: float, fs: float,
+                  data_type: str = "strain_rate", units: str = "") -> Path:
+    """Write a FORESEE-layout HDF5 file atomically (``raw`` time x channel, ``timestamp``).
+
+    ``data_type`` and ``units`` (when given) are attributes of ``raw``: the quantity
+    the samples hold (:mod:`geohazard.das.quantity`); synthetic storms are strain rate
+    in arbitrary units.
+    """
     import h5py
 
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
-        h5.create_dataset("raw", data=data)
+        raw = h5.create_dataset("raw", data=data)
+        if data_type:
+            raw.attrs["data_type"] = data_type
+        if units:
+            raw.attrs["units"] = units
         h5.create_dataset("timestamp", data=t0_s + np.arange(data.shape[0]) / fs)
     return Path(path)
 
@@ -376,6 +386,19 @@ def simulate_storms(out_dir: str | Path, cfg: StormConfig | None = None,
     for stale in _check_out_dir(out, cfg, overwrite):
         stale.unlink()
     weather = weather_series(cfg, gen)
+    files = _write_das_files(out, cfg, weather, gen, progress)
+    weather_csv = _write_weather_csv(out / "weather.csv", cfg, weather)
+    geometry_csv = out / "geometry.csv"
+    with atomic_path(geometry_csv) as tmp:
+        fiber_geometry(cfg).to_csv(tmp, index=False)
+    truth = truth_dict(cfg, weather)
+    truth_json = write_json_atomic(out / "truth.json", truth)
+    return SimulationResult(files, weather_csv, truth_json, truth, geometry_csv)
+
+
+def _write_das_files(out: Path, cfg: StormConfig, weather: pd.DataFrame,
+                     gen: np.random.Generator, progress: Any = None) -> list[Path]:
+    """Simulate every window in order and write ``cfg.file_windows`` windows per file."""
     gains = {e["event"]: e["gain"] for e in event_slopes(cfg, weather)}
     t0 = pd.Timestamp(cfg.start, tz="UTC").timestamp()
     files, buf = [], []
@@ -392,6 +415,11 @@ def simulate_storms(out_dir: str | Path, cfg: StormConfig | None = None,
             buf = []
         if progress:
             progress(i + 1, n_win)
+    return files
+
+
+def _write_weather_csv(path: Path, cfg: StormConfig, weather: pd.DataFrame) -> Path:
+    """The weather as a station would report it: times at the end of each interval."""
     wx = pd.DataFrame({
         "time": (weather["time"] + pd.Timedelta(seconds=cfg.window_s)).dt.strftime(
             "%Y-%m-%dT%H:%M:%SZ"),
@@ -399,12 +427,6 @@ def simulate_storms(out_dir: str | Path, cfg: StormConfig | None = None,
         "wind_gust_mps": (1.4 * weather["wind_mps"]).round(4),
         "precip_mm": (weather["rain_mmph"] * cfg.window_s / 3600.0).round(9),
     })
-    weather_csv = out / "weather.csv"
-    with atomic_path(weather_csv) as tmp:
+    with atomic_path(path) as tmp:
         wx.to_csv(tmp, index=False)
-    geometry_csv = out / "geometry.csv"
-    with atomic_path(geometry_csv) as tmp:
-        fiber_geometry(cfg).to_csv(tmp, index=False)
-    truth = truth_dict(cfg, weather)
-    truth_json = write_json_atomic(out / "truth.json", truth)
-    return SimulationResult(files, weather_csv, truth_json, truth, geometry_csv)
+    return path

@@ -9,10 +9,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["analyze_storm"]
+__all__ = ["analyze_storm", "summary_rows"]
 
 
-def analyze_storm(path: str | Path, weather: Any, out_dir: str | Path,
+def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """The summary of an analysis as readable ``(label, text)`` rows (units, no reprs).
+
+    The same rows head the HTML report (:func:`geohazard.report.das.summary_rows`).
+    """
+    from geohazard.report.das import summary_rows as rows
+
+    return rows(summary)
+
+
+def analyze_storm(path: str | Path | Any, weather: Any, out_dir: str | Path,
                   geometry_path: str | Path | None = None, cfg: Any = None, *,
                   render: bool = True, **options: Any) -> Any:
     """Band energy, weather alignment, fits and sources; tables, figures and report.
@@ -20,7 +30,7 @@ def analyze_storm(path: str | Path, weather: Any, out_dir: str | Path,
     Parameters
     ----------
     path
-        DAS file or folder (any DASCore format).
+        DAS file or folder (any DASCore format), or a DASCore ``Spool`` or ``Patch``.
     weather
         Weather file or an aligned-ready table.
     out_dir
@@ -33,7 +43,8 @@ def analyze_storm(path: str | Path, weather: Any, out_dir: str | Path,
         Draw the figures and report (the config's ``figures`` / ``report`` choose which).
     **options
         Passed on to :func:`geohazard.das.pipeline.analyze` (``weather_format``,
-        ``weather_columns``, ``progress``).
+        ``weather_columns``, ``progress``).  With ``render=False`` the tables,
+        ``channels.gpkg`` and ``summary.json`` are still written.
 
     Returns
     -------
