@@ -86,3 +86,18 @@ def test_every_json_the_demo_writes_is_strict(demo_out):
     assert len(files) >= 3
     for path in files:
         _strict(path.read_text())
+
+
+def test_demo_reports_state_units_mc_and_resolution(demo_out):
+    """Numbers carry units, the Mc is stated, the branching ratio is explained, and a
+    probability none of 2000 simulations reached reads '< 1/2000', not 0."""
+    main = (demo_out / "report.html").read_text()
+    assert "Mc used (catalog metadata; events above it are modelled)" in main
+    for unit in ("events/day", "events·day^(p−1)", "days", "nats/day"):
+        assert unit in main, unit
+    assert "Branching ratio n = mean number of direct aftershocks" in main
+    fc = (demo_out / "forecast" / "report.html").read_text()
+    assert "magnitude above Mc = 2.0" in fc
+    prob_rows = [r for r in fc.split("<tr>") if r.startswith("<td>P(≥ 1 event")]
+    assert len(prob_rows) >= 5 and "&lt; 1/2000" in fc
+    assert not any('class="num">0</td>' in r or ">0<" in r for r in prob_rows)
