@@ -229,3 +229,70 @@ def test_cli_fault_factors_writes_side_classes_and_traces(tmp_path):
     assert traces.crs.to_epsg() == 32610
     assert list(traces["side_kind"]) == ["hanging_wall"]
     assert list(traces["side_direction"]) == ["N"]
+
+
+def test_cli_factor_classes_and_susceptibility_geopackage(tmp_path, case):
+    import json
+
+    import geopandas as gpd
+    from shapely.geometry import Point
+    from typer.testing import CliRunner
+
+    from geohazard.cli.main import app
+    from geohazard.landslide.categorical import read_class_geotiff
+    from geohazard.landslide.factors import classify
+
+    paths = {n: rst.write_geotiff(da, tmp_path / f"{n}.tif") for n, da in case.factors.items()}
+    rows, cols = np.nonzero(case.landslide.values)
+    pts = [Point(case.dem.x.values[j], case.dem.y.values[i])
+           for i, j in zip(rows, cols, strict=True)]
+    gpd.GeoDataFrame(geometry=pts, crs=case.dem.rio.crs).to_file(tmp_path / "inv.gpkg")
+    fac = [a for n, p in paths.items() for a in ("--factor", f"{n}={p}")]
+    runner = CliRunner()
+    r = runner.invoke(app, ["landslide", "factors", "--inventory", str(tmp_path / "inv.gpkg"),
+                            *fac, "--bins", "slope_deg=0,15,30,90", "--bins", "fault_km=4",
+                            "--out", str(tmp_path / "f.csv"), "--classes-dir",
+                            str(tmp_path / "cls")])
+    assert r.exit_code == 0, r.output
+    codes, names, colours = read_class_geotiff(tmp_path / "cls" / "slope_deg_classes.tif")
+    assert names == {1: "[0, 15)", 2: "[15, 30)", 3: "[30, 90]"}
+    classes, _ = classify(case.factors["slope_deg"], [0, 15, 30, 90])
+    np.testing.assert_array_equal(codes, classes + 1)
+    lith = read_class_geotiff(tmp_path / "cls" / "lith_classes.tif")
+    assert lith[1] == {1: "0", 2: "1"} and lith[2][1] != lith[2][2]
+    r = runner.invoke(app, ["landslide", "susceptibility", "--inventory",
+                            str(tmp_path / "inv.gpkg"), *fac, "--categorical", "lith",
+                            "--folds", "3", "--seed", "1", "--no-report",
+                            "--out", str(tmp_path / "sus"), "--json", str(tmp_path / "s.json")])
+    assert r.exit_code == 0, r.output
+    sj = json.loads((tmp_path / "s.json").read_text())
+    slides = gpd.read_file(sj["landslides_gpkg"])
+    assert len(slides) == rows.size and slides.crs == case.dem.rio.crs
+    smap = rst.read_raster(sj["susceptibility_tif"]).values
+    np.testing.assert_allclose(slides["susceptibility"], smap[rows, cols], rtol=1e-6)
+
+
+def test_hazard_job_dataset_has_units_on_every_variable(tmp_path, case):
+    from pyproj import Transformer
+
+    from geohazard.landslide.groundmotion import Rupture
+    from geohazard.workflows.landslide import hazard_job
+
+    dem = rst.write_geotiff(case.dem, tmp_path / "dem.tif")
+    slope = rst.write_geotiff(case.factors["slope_deg"], tmp_path / "slope.tif")
+    x0, x1 = float(case.dem.x.min()), float(case.dem.x.max())
+    ym = float(case.dem.y.mean())
+    tr = Transformer.from_crs(case.dem.rio.crs, "EPSG:4326", always_xy=True)
+    trace = tuple(tr.transform(x, ym) for x in (x1 + 500, x0 - 500))
+    run = hazard_job(dem, slope, Rupture(6.5, trace, 30.0, 90.0, ztor=1.0), tmp_path / "amp",
+                     coarsen=10, cohesion_kpa=10.0, friction_deg=30.0)
+    ds = run.dataset
+    assert {"fs", "dn_cm", "p_failure", "dn_cm_amplified", "pga_g", "pga_amplified_g",
+            "amplification", "vs30", "dem"} <= set(ds.data_vars)
+    for name in ds.data_vars:
+        assert ds[name].attrs.get("units") and ds[name].attrs.get("long_name"), name
+    assert ds.rio.crs == case.dem.rio.crs
+    amp = ds["amplification"].values
+    np.testing.assert_allclose(ds["pga_amplified_g"].values,
+                               ds["pga_g"].values * np.where(np.isfinite(amp), amp, 1.0),
+                               rtol=1e-6)

@@ -220,6 +220,9 @@ def factors(
     factor: FactorOpt,
     out: Annotated[Path, typer.Option("--out", help="CSV table to write.")],
     bins: BinsOpt = None,
+    classes_dir: Annotated[Path | None, typer.Option(
+        "--classes-dir", help="Also write each factor's classes as NAME_classes.tif here, "
+        "with a colour table and class names (QGIS shows them as they are).")] = None,
     crs: CrsOpt = None,
     json_out: JsonOpt = None,
 ) -> None:
@@ -239,6 +242,12 @@ def factors(
                   rasters.items()}
     df = pd.concat([t.assign(factor=n) for n, t in tables.items()], ignore_index=True)
     write_text_atomic(out, df.to_csv(index=False))
+    if classes_dir is not None:
+        from geohazard.landslide.categorical import write_class_geotiff
+
+        for n, da in rasters.items():
+            codes, scheme = fac.factor_classes(da, bin_map.get(n))
+            write_class_geotiff(codes, classes_dir / f"{n}_classes.tif", scheme)
     console.print(kv_table("factor statistics", {
         "landslides": ds.attrs["n_landslides"], "outside grid": ds.attrs["n_outside_grid"],
         "factors": ", ".join(tables), "table": str(out)}))

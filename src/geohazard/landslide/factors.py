@@ -29,7 +29,7 @@ from geohazard.exceptions import ParameterError, RasterError
 from geohazard.landslide import raster as rst
 from geohazard.landslide.checks import check_param, fmt_num, raster_label, require_data
 
-__all__ = ["class_value_map", "classify", "factor_statistics"]
+__all__ = ["class_value_map", "classify", "factor_classes", "factor_statistics"]
 
 COLUMNS = ["class", "label", "n_cells", "class_area_km2", "class_area_pct", "n_landslides",
            "landslide_area_km2", "number_density_per_km2", "area_pct", "fr", "fr_count", "iv"]
@@ -183,3 +183,30 @@ def class_value_map(
     lut = table[column].to_numpy(dtype=np.float64)
     out = np.where(classes >= 0, lut[np.clip(classes, 0, None)], np.nan)
     return rst.like(factor, out, name=f"{factor.name}_{column}")
+
+
+def factor_classes(factor: xr.DataArray, bins: int | Sequence[float] | None = None
+                   ) -> tuple[xr.DataArray, Any]:
+    """The classes of :func:`classify` as a class raster and its colour scheme.
+
+    Codes are the class index + 1 (0 = no class); binned factors get ordered (viridis)
+    colours, categories the Okabe-Ito palette (ordered colours past seven categories).
+    Write them with :func:`geohazard.landslide.categorical.write_class_geotiff`.
+
+    Returns
+    -------
+    tuple
+        ``(codes, ClassScheme)``; codes as ``uint8`` on the factor's grid.
+    """
+    from geohazard.landslide.categorical import ordered_scheme, qualitative_scheme
+
+    classes, labels = classify(factor, bins)
+    if len(labels) > 255:
+        raise ParameterError(f"factor {raster_label(factor)} has {len(labels)} classes; a "
+                             "class raster holds at most 255")
+    title = f"{factor.name or 'factor'} classes"
+    scheme = (qualitative_scheme(title, labels) if bins is None and len(labels) <= 7
+              else ordered_scheme(title, labels))
+    codes = rst.like(factor, (classes + 1).astype(np.uint8), name=title, units="1")
+    return codes, scheme
+
