@@ -132,7 +132,8 @@ def plot_map(da: Any, ax: Axes | None = None, *, cmap: str = "viridis",
     cmap
         Colormap name.
     landslides
-        Boolean raster on the same grid, outlined in red.
+        Boolean raster on the same grid, outlined in sky blue (Okabe-Ito; seen on
+        viridis and magma alike).
     title
         Axes title (defaults to the array's name and units).
     **kwargs
@@ -152,7 +153,7 @@ def plot_map(da: Any, ax: Axes | None = None, *, cmap: str = "viridis",
     ax.figure.colorbar(im, ax=ax, shrink=0.8, label=label)
     if landslides is not None:
         mask = np.asarray(landslides.values, dtype=float)
-        ax.contour(np.asarray(landslides.x), y, mask, levels=[0.5], colors="red",
+        ax.contour(np.asarray(landslides.x), y, mask, levels=[0.5], colors="#56B4E9",
                    linewidths=0.6)
     ax.set_title(title if title is not None else str(da.name or ""))
     return label_map_axes(ax, da)
