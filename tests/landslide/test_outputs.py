@@ -296,3 +296,56 @@ def test_hazard_job_dataset_has_units_on_every_variable(tmp_path, case):
     np.testing.assert_allclose(ds["pga_amplified_g"].values,
                                ds["pga_g"].values * np.where(np.isfinite(amp), amp, 1.0),
                                rtol=1e-6)
+
+
+def _gdal():
+    """GDAL's C library as bundled with the rasterio wheel (skip when not found)."""
+    import ctypes
+    import glob
+    from pathlib import Path
+
+    import rasterio
+
+    libs = glob.glob(str(Path(rasterio.__file__).parents[1] / "rasterio.libs" / "libgdal-*.so*"))
+    if not libs:
+        pytest.skip("no bundled libgdal to call")
+    lib = ctypes.CDLL(libs[0])
+    lib.GDALAllRegister()
+    lib.GDALOpen.restype = ctypes.c_void_p
+    lib.GDALOpen.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    lib.GDALGetRasterBand.restype = ctypes.c_void_p
+    lib.GDALGetRasterBand.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    lib.GDALGetRasterCategoryNames.restype = ctypes.POINTER(ctypes.c_char_p)
+    lib.GDALGetRasterCategoryNames.argtypes = [ctypes.c_void_p]
+    lib.GDALGetDefaultRAT.restype = ctypes.c_void_p
+    lib.GDALGetDefaultRAT.argtypes = [ctypes.c_void_p]
+    lib.GDALRATGetRowCount.argtypes = [ctypes.c_void_p]
+    lib.GDALRATGetValueAsString.restype = ctypes.c_char_p
+    lib.GDALRATGetValueAsString.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+    lib.GDALClose.argtypes = [ctypes.c_void_p]
+    return lib
+
+
+def test_gdal_reads_the_category_names_and_attribute_table(tmp_path, case):
+    """What QGIS gets through GDAL: the RAT (names, colours) and the category names."""
+    from geohazard.landslide.categorical import MODE_CLASSES, write_class_geotiff
+
+    codes = case.dem.copy(data=np.tile([0.0, 1, 2, 3, 4], case.dem.size // 5 + 1)
+                          [:case.dem.size].reshape(case.dem.shape))
+    path = write_class_geotiff(codes, tmp_path / "modes.tif", MODE_CLASSES)
+    lib = _gdal()
+    ds = lib.GDALOpen(str(path).encode(), 0)
+    band = lib.GDALGetRasterBand(ds, 1)
+    rat = lib.GDALGetDefaultRAT(band)  # (GTiff loads the .aux.xml on this first PAM query)
+    if not rat:
+        lib.GDALClose(ds)
+        pytest.fail("GDAL finds no raster attribute table")
+    rows = [[lib.GDALRATGetValueAsString(rat, r, c).decode() for c in range(2)]
+            for r in range(lib.GDALRATGetRowCount(rat))]
+    names, ptr, i = [], lib.GDALGetRasterCategoryNames(band), 0
+    while ptr and ptr[i] is not None:
+        names.append(ptr[i].decode())
+        i += 1
+    lib.GDALClose(ds)
+    assert rows == [["1", "fall"], ["2", "slide"], ["3", "avalanche"], ["4", "deformation"]]
+    assert names == ["", "fall", "slide", "avalanche", "deformation"]
