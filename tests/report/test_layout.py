@@ -60,3 +60,11 @@ def test_layout_has_summary_contents_and_escaped_content(tmp_path):
 def test_summary_tone_is_checked():
     with pytest.raises(ValueError, match="tone"):
         HtmlReport("t").summary("x", "bad")
+
+
+def test_trusted_html_goes_in_as_it_is_and_text_is_escaped():
+    rep = HtmlReport("t").heading("Tables")
+    rep.html("<table class='df'><tr><td>1</td></tr></table>").paragraph("<i>x</i>")
+    html = rep.render()
+    assert "<table class='df'><tr><td>1</td></tr></table>" in html
+    assert "&lt;i&gt;x&lt;/i&gt;" in html

@@ -133,6 +133,10 @@ class HtmlReport:
         return self._add({"kind": "table", "header": list(header),
                           "rows": [list(r) for r in rows], "caption": caption})
 
+    def html(self, markup: str) -> HtmlReport:
+        """Add trusted HTML as it is (e.g. ``DataFrame.to_html()``); the caller escapes it."""
+        return self._add({"kind": "html", "markup": markup})
+
     def figure(self, fig_or_uri: Any, caption: str = "", alt: str = "") -> HtmlReport:
         """Add a figure (Matplotlib figure, PNG path or data URI) with a caption.
 
