@@ -349,3 +349,22 @@ def test_gdal_reads_the_category_names_and_attribute_table(tmp_path, case):
     lib.GDALClose(ds)
     assert rows == [["1", "fall"], ["2", "slide"], ["3", "avalanche"], ["4", "deformation"]]
     assert names == ["", "fall", "slide", "avalanche", "deformation"]
+
+
+def test_usgs_run_comes_back_as_a_dataset_with_units(landslide_dir, tmp_path):
+    from geohazard.workflows.landslide import usgs_job
+
+    lp = landslide_dir / "loma_prieta"
+    if not (lp / "grid.xml").exists():
+        pytest.skip("Loma Prieta data absent")
+    m = lp / "model_inputs"
+    run = usgs_job(lp / "grid.xml", m / "GLIM_replace.tif", m / "globcover_replace.tif",
+                   m / "global_grad.tif", m / "global_cti_fil.grd", tmp_path / "cov.tif")
+    ds = run.dataset
+    assert {n: ds[n].attrs["units"] for n in ds.data_vars} == {"coverage": "1", "pga_g": "g",
+                                                              "pgv_cms": "cm/s"}
+    assert all(ds[n].attrs["long_name"] for n in ds.data_vars)
+    assert ds.rio.crs.to_epsg() == 4326
+    on_disk = rst.read_raster(tmp_path / "cov.tif").values
+    np.testing.assert_allclose(ds["coverage"].values, on_disk, rtol=1e-6, equal_nan=True)
+    assert run.figures["max_coverage"] == pytest.approx(float(np.nanmax(on_disk)), rel=1e-6)

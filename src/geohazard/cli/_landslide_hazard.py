@@ -115,10 +115,11 @@ def usgs_global(
             bar.update(task, completed=done, total=total)
 
         with cli_terms({"amplification": "--amplification"}):
-            stats = usgs_job(shakemap, lithology, landcover, slope, cti, out,
-                             amplification=amplification, scheduler=scheduler, engine=engine,
-                             block_rows=block_rows, slope_units=slope_units,
-                             pga_threshold_g=pga_threshold, progress=tick)
+            run = usgs_job(shakemap, lithology, landcover, slope, cti, out,
+                           amplification=amplification, scheduler=scheduler, engine=engine,
+                           block_rows=block_rows, slope_units=slope_units,
+                           pga_threshold_g=pga_threshold, progress=tick)
+    stats = run.figures
     rows = {k: stats[k] for k in ("event", "magnitude", "hagg_km2", "alert",
                                   "max_coverage", "n_cells")}
     console.print(kv_table("USGS global landslide model", {**rows, "out": str(out)}))

@@ -108,11 +108,16 @@ class JesseeResult:
         ``hagg_km2``, ``alert``, ``max``, ``n_cells``, thresholds and grid description.
     out
         GeoTIFF written, if any.
+    dataset
+        In-memory runs: ``coverage``, ``pga_g`` and ``pgv_cms`` (the possibly amplified
+        motions used) as an :class:`xarray.Dataset` with ``units`` and ``long_name`` on
+        every variable and the CRS; None when streamed.
     """
 
     coverage: xr.DataArray | None
     stats: dict[str, Any] = field(default_factory=dict)
     out: Path | None = None
+    dataset: xr.Dataset | None = None
 
 
 @dataclass(frozen=True)
@@ -358,7 +363,17 @@ def _finish_memory(res: dict[str, Any], transform: Any, ny: int, nx: int,
     cmax = float(np.nanmax(cov)) if np.isfinite(cov).any() else float("nan")
     stats = _stats(hagg, cmax, int(np.isfinite(cov).sum()), transform, (ny, nx), pga_t,
                    prob_t, sm)
-    return JesseeResult(coverage=da, stats=stats, out=written)
+    return JesseeResult(coverage=da, stats=stats, out=written, dataset=_dataset(da, res))
+
+
+def _dataset(cov: xr.DataArray, res: dict[str, Any]) -> xr.Dataset:
+    from geohazard.landslide.raster import like
+
+    layers = {"coverage": (cov.values, "1", "landslide areal coverage (proportion of cell)"),
+              "pga_g": (res["pga_g"], "g", "peak ground acceleration"),
+              "pgv_cms": (res["pgv_cms"], "cm/s", "peak ground velocity")}
+    return xr.Dataset({n: like(cov, v, n, u).assign_attrs(long_name=ln)
+                       for n, (v, u, ln) in layers.items()}).rio.write_crs(cov.rio.crs)
 
 
 def _run_windowed(sm: ShakeMapGrid, srcs: dict[str, Any], layers: _Layers, transform: Any,

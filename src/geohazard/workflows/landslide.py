@@ -280,7 +280,7 @@ def scenario_job(rupture: Any, grid: Path, out: Path, *, vs30: Path | None = Non
 def usgs_job(shakemap: Path, lithology: Path, landcover: Path, slope: Path, cti: Path,
              out: Path, *, amplification: Path | None = None, scheduler: str | None = None,
              engine: str = "serial", block_rows: int | None = None,
-             **options: Any) -> dict[str, Any]:
+             **options: Any) -> HazardRun:
     """USGS global landslide model (Nowicki Jessee et al. 2018) to an areal-coverage GeoTIFF.
 
     ``options`` go to :func:`geohazard.landslide.usgs.run_jessee2018` (``slope_units``,
@@ -289,8 +289,9 @@ def usgs_job(shakemap: Path, lithology: Path, landcover: Path, slope: Path, cti:
 
     Returns
     -------
-    dict
-        The run's statistics and ``out``.
+    HazardRun
+        Figures: the run's statistics and ``out``; the Dataset (coverage, PGA, PGV with
+        units) of an in-memory run, None for a windowed one.
     """
     from geohazard.distributed import open_client
     from geohazard.landslide.amplification import FILES, load_amplification
@@ -304,7 +305,7 @@ def usgs_job(shakemap: Path, lithology: Path, landcover: Path, slope: Path, cti:
         res = run_jessee2018(shakemap, lithology, landcover, slope, cti, out=out,
                              block_rows=block_rows or (256 if client is not None else None),
                              amplification=amp_file, client=client, **options)
-    return {**res.stats, "out": str(out)}
+    return HazardRun(res.dataset, {**res.stats, "out": str(out)}, {"coverage": Path(out)})
 
 
 def hazard_job(dem: Path, slope: Path, rupture: Any, out: Path, *, vs_mps: float = 800.0,
