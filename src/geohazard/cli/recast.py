@@ -127,7 +127,7 @@ def _check_splits(cat: Any, catalog: Path, need: int = 0) -> None:
 
 
 def _check_model_features(model: Any, cat: Any, catalog: Path, checkpoint: Path) -> None:
-    missing = [f for f in model.config.features if f not in cat.columns]
+    missing = [f for f in model.normaliser_.feature_names if f not in cat.columns]
     if missing:
         raise InputError(f"{catalog}: lacks column(s) {', '.join(missing)} that the model in "
                          f"{checkpoint} was trained with")
@@ -323,7 +323,7 @@ def sample(
         raise InputError(f"{catalog}: no test_start in its sidecar; give --start")
     t0 = cat.check_covered(t_start if t_start is not None else cat.metadata.test_start,
                            "--start")
-    history = cat.to_sequence(t_end=t0, features=model.config.features)
+    history = cat.to_sequence(t_end=t0, features=model.normaliser_.feature_names)
     cont = model.sample(history, days, n, rng=seed)
     counts = cont.counts
     q = np.quantile(counts, [0.05, 0.5, 0.95])

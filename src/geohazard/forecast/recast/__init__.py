@@ -3,9 +3,13 @@
 A GRU over log inter-event times and magnitudes, a mixture of Weibulls for the next
 inter-event time, Gutenberg-Richter magnitudes (fixed MLE b, and a learned conditional b).
 Main entry point: :class:`~geohazard.forecast.recast.estimator.Recast`.
+
+Names load on first use: loading a checkpoint and sampling never import the training
+modules (Lightning); ``TrainConfig`` and fitting do.
 """
 
-from geohazard.forecast.recast.estimator import Recast
-from geohazard.forecast.recast.train import TrainConfig
+from geohazard._lazy import lazy_exports
 
-__all__ = ["Recast", "TrainConfig"]
+_EXPORTS = {"Recast": "estimator", "TrainConfig": "train"}
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

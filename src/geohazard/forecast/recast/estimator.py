@@ -12,7 +12,7 @@ import dataclasses
 import math
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -22,8 +22,8 @@ from geohazard.exceptions import InputError, NotFittedError
 from geohazard.forecast.base import Continuations, ScoreResult
 from geohazard.forecast.protocols import Estimator
 from geohazard.forecast.recast.data import Normaliser, full_batch, gap_arrays
+from geohazard.forecast.recast.fileio import load_torch_file
 from geohazard.forecast.recast.model import NetConfig, RecastNet, gap_terms
-from geohazard.forecast.recast.runstate import load_torch_file
 from geohazard.forecast.recast.sampling import (
     FeatureMode,
     HistoryStateCache,
@@ -31,9 +31,11 @@ from geohazard.forecast.recast.sampling import (
     SimulatedFeatures,
     simulate,
 )
-from geohazard.forecast.recast.train import FitInfo, TrainConfig, fit_module, split_sequences
 from geohazard.io_utils import atomic_path
 from geohazard.rng import RNGLike
+
+if TYPE_CHECKING:  # the training modules import Lightning: only fit() loads them
+    from geohazard.forecast.recast.train import FitInfo, TrainConfig
 
 FORMAT = "geohazard-recast-1"
 
@@ -52,10 +54,31 @@ class Recast(Estimator):
 
     def __init__(self, config: TrainConfig | None = None, work_dir: Path | None = None) -> None:
         # settings only (learned state is set by fit/load); None means the default settings
-        self.config = config if config is not None else TrainConfig()
+        self.config = config
         self.work_dir = work_dir
 
+    @property
+    def config(self) -> TrainConfig:
+        """Training settings (:class:`TrainConfig`), built on first use.
+
+        A loaded model keeps its checkpoint's settings as a plain mapping until they are
+        asked for, so loading and sampling never import the training modules (Lightning).
+        """
+        cfg = self.__dict__.get("_config")
+        if cfg is None or isinstance(cfg, dict):
+            from geohazard.forecast.recast.train import TrainConfig
+
+            cfg = TrainConfig() if cfg is None else _train_config(TrainConfig, cfg)
+            self.__dict__["_config"] = cfg
+        return cfg
+
+    @config.setter
+    def config(self, value: TrainConfig | dict[str, Any] | None) -> None:
+        self.__dict__["_config"] = value
+
     def _resolved_defaults(self) -> dict[str, Any]:
+        from geohazard.forecast.recast.train import TrainConfig
+
         return {"config": TrainConfig()}  # config=None is stored as the default settings
 
     @property
@@ -96,6 +119,8 @@ class Recast(Estimator):
             from geohazard.forecast.models import check_no_lookahead
 
             check_no_lookahead(catalog, fit_end)
+        from geohazard.forecast.recast.train import split_sequences
+
         seqs = split_sequences(catalog, self.config.features)
         return self.fit_sequences(seqs["train"], seqs["val"], catalog.metadata.mag_roundoff,
                                   progress=progress, resume=resume)
@@ -103,6 +128,8 @@ class Recast(Estimator):
     def fit_sequences(self, train: EventSequence, val: EventSequence, mag_roundoff: float = 0.0,
                       *, progress: bool = False, resume: bool = True) -> Recast:
         """Train on explicit train / validation sequences."""
+        from geohazard.forecast.recast.train import fit_module
+
         norm = Normaliser.fit(train, mag_roundoff, self.config.features)
         if self.work_dir is None:
             with tempfile.TemporaryDirectory(prefix="recast-") as tmp:
@@ -167,6 +194,8 @@ class Recast(Estimator):
 
     def score_catalog(self, catalog: Catalog) -> dict[str, dict[str, Any]]:
         """Scores of the train, val and test splits (time-only and with magnitudes)."""
+        from geohazard.forecast.recast.train import split_sequences
+
         out = {}
         for split, seq in split_sequences(catalog, self.config.features).items():
             res = self.log_likelihood(seq, include_magnitude=False)
@@ -236,10 +265,10 @@ class Recast(Estimator):
             raise InputError(f"{p}: not a RECAST checkpoint (format {FORMAT!r} expected; "
                              "use the model.pt that recast train writes)")
         try:
-            known = {f.name for f in dataclasses.fields(TrainConfig)}
-            tc = {k: v for k, v in payload["train_config"].items() if k in known}
-            tc["features"] = tuple(tc.get("features", ()))
-            model = cls(TrainConfig(**tc))
+            tc = payload["train_config"]
+            if not isinstance(tc, dict) or not isinstance(tc.get("features", ()), list | tuple):
+                raise TypeError("train_config")
+            model = cls(dict(tc))  # a TrainConfig when first asked for (imports training)
             net = RecastNet(NetConfig(**payload["net_config"]))
             net.load_state_dict(payload["state_dict"])
             norm = Normaliser.from_dict(payload["normaliser"])
@@ -249,3 +278,15 @@ class Recast(Estimator):
                              "entries)") from None
         model.net_, model.normaliser_ = net.eval(), norm
         return model
+
+
+def _train_config(cls: type, mapping: dict[str, Any]) -> Any:
+    """``cls(**mapping)`` keeping only its fields (a checkpoint's saved settings)."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    tc = {k: v for k, v in mapping.items() if k in known}
+    tc["features"] = tuple(tc.get("features", ()))
+    try:
+        return cls(**tc)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"damaged RECAST checkpoint settings ({type(exc).__name__}: {exc})"
+                         ) from None

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 import random
 import shutil
 import tempfile
@@ -37,6 +36,7 @@ from pytorch_lightning.callbacks import Callback
 
 from geohazard.catalog.core import EventSequence
 from geohazard.exceptions import InputError
+from geohazard.forecast.recast.fileio import load_torch_file
 from geohazard.io_utils import write_json_atomic
 
 RUN_FORMAT = "geohazard-recast-run-1"
@@ -127,32 +127,6 @@ def compare_identity(work_dir: Path, saved: dict[str, Any], new: dict[str, Any],
 
 
 # ---------------------------------------------------------------------------- reading
-def load_torch_file(path: Path, what: str) -> Any:
-    """``torch.load(path, weights_only=True)`` with one-line errors naming ``path``.
-
-    Nothing is ever unpickled: a file holding Python objects other than tensors and plain
-    data is refused.
-    """
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a {what}")
-    if not path.exists():
-        raise InputError(f"{path}: {what} not found")
-    try:
-        if path.stat().st_size == 0:
-            raise InputError(f"{path}: is empty, not a {what}")
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except InputError:
-        raise
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
-    except (RuntimeError, EOFError, pickle.UnpicklingError, ValueError, TypeError,
-            AttributeError, ImportError, IndexError, KeyError) as exc:
-        kind = type(exc).__name__
-        raise InputError(f"{path}: not a readable {what} ({kind}: truncated or corrupt, not a "
-                         "PyTorch file, or holding Python objects, which are never loaded)"
-                         ) from None
-
-
 def read_training_checkpoint(path: Path) -> dict[str, Any]:
     """A Lightning ``last.ckpt`` written by RECAST training, validated.
 

@@ -21,6 +21,7 @@ from geohazard.exceptions import ParameterError
 from geohazard.forecast.base import Continuations
 from geohazard.forecast.recast.data import _MIN_GAP, Normaliser, gap_arrays
 from geohazard.forecast.recast.model import RecastNet
+from geohazard.forecast.recast.sampling_fast import Active, Steps, one_thread, run_steps
 from geohazard.rng import RNGLike, as_generator
 
 log = logging.getLogger(__name__)
@@ -77,12 +78,29 @@ def _history_state(net: RecastNet, norm: Normaliser, history: EventSequence,
     if n0 == rows.shape[0] and h0 is not None:
         h_last = h0
     else:
-        new = torch.from_numpy(np.ascontiguousarray(rows[n0:])).unsqueeze(0)  # (1, N-n0, F)
-        _, h_last = net.encoder(new, h0)
+        h_last = _scan(net, rows[n0:], h0)
     if cache is not None:
         cache.hits += int(n0 > 0)
         cache.inputs, cache.state, cache.net_id = rows.copy(), h_last, id(net)
     return h_last
+
+
+def _scan(net: RecastNet, rows: np.ndarray, h0: torch.Tensor | None) -> torch.Tensor:
+    """(1, 1, C) GRU state after ``rows`` (N, n_inputs), from ``h0`` (zeros when None).
+
+    The input projection is one matrix product; the recurrence runs in a compiled loop
+    (:func:`~geohazard.forecast.recast._kernels.gru_scan`), the arithmetic of torch's GRU.
+    """
+    from geohazard.forecast.recast._kernels import gru_scan
+
+    rnn = net.encoder.rnn
+    C = net.config.hidden
+    x = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))  # (N, n_inputs)
+    gi = torch.addmm(rnn.bias_ih_l0, x, rnn.weight_ih_l0.t()).detach().numpy()  # (N, 3C)
+    h = (np.zeros(C, np.float32) if h0 is None
+         else h0.detach().reshape(C).numpy().astype(np.float32))
+    h = gru_scan(gi, rnn.weight_hh_l0.detach().numpy(), rnn.bias_hh_l0.detach().numpy(), h)
+    return torch.from_numpy(h).reshape(1, 1, C)
 
 
 class _Recorder:
@@ -156,6 +174,42 @@ def simulate(net: RecastNet, norm: Normaliser, history: EventSequence, duration_
     -------
     tuple
         :class:`Continuations` and the :class:`SimulatedFeatures` of its events.
+    """
+    _check(duration_days, n_samples)
+    if magnitudes not in ("learned", "gr"):
+        raise ParameterError(f"magnitudes must be 'learned' or 'gr', got {magnitudes!r}")
+    if norm.feature_names:  # extra features: the step-by-step sampler
+        return simulate_reference(net, norm, history, duration_days, n_samples, rng,
+                                  magnitudes=magnitudes, features=features,
+                                  max_events=max_events, cache=cache)
+    net.eval()
+    seeds = as_generator(rng).integers(2**62, size=2)
+    gen = torch.Generator().manual_seed(int(seeds[0]))
+    t0, t1 = float(history.t_end), float(history.t_end) + float(duration_days)
+    with one_thread():
+        state = _start(net, norm, history, n_samples, cache)
+        act = Active(torch.arange(n_samples), state.h[0], torch.from_numpy(state.last_t),
+                     torch.zeros(n_samples, dtype=torch.int64))
+        steps = Steps([], [], [])
+        run_steps(net, norm, act, t1, magnitudes == "learned", gen, max_events, steps,
+                  float(state.elapsed[0]), np.random.default_rng(int(seeds[1])))
+    rec = _Recorder()
+    rec.ids, rec.times, rec.mags = steps.ids, steps.times, steps.mags
+    rec.feats = [np.zeros((a.size, 0)) for a in steps.ids]
+    cont_obj, feats = rec.build(n_samples, t0, t1, 0)
+    return cont_obj, SimulatedFeatures(norm.feature_names, feats)
+
+
+@torch.no_grad()
+def simulate_reference(net: RecastNet, norm: Normaliser, history: EventSequence,
+                       duration_days: float, n_samples: int, rng: RNGLike = None, *,
+                       magnitudes: MagnitudeMode = "learned", features: FeatureMode = "predict",
+                       max_events: int = 100_000, cache: HistoryStateCache | None = None,
+                       ) -> tuple[Continuations, SimulatedFeatures]:
+    """The step-by-step sampler written with the distribution objects (as :func:`simulate`).
+
+    Used for models with extra features, and in tests as the reference law of the fused
+    sampler (:mod:`~geohazard.forecast.recast.sampling_fast`), which draws the same laws.
     """
     _check(duration_days, n_samples)
     net.eval()

@@ -24,7 +24,7 @@ import copy
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -37,9 +37,11 @@ from geohazard.forecast.protocols import Estimator
 from geohazard.forecast.recast.data import full_batch, gap_arrays
 from geohazard.forecast.recast.estimator import Recast
 from geohazard.forecast.recast.sampling import MagnitudeMode
-from geohazard.forecast.recast.train import TrainConfig, split_sequences
 from geohazard.io_utils import write_json_atomic
 from geohazard.rng import RNGLike
+
+if TYPE_CHECKING:  # the training modules import Lightning: only fitting loads them
+    from geohazard.forecast.recast.train import TrainConfig
 
 FEATURES = ("x", "y")
 log = logging.getLogger(__name__)
@@ -85,6 +87,8 @@ class SpatialRecast(Estimator):
         The ``x``, ``y`` features come first, and the location decoder has
         ``location_components`` components (None: ``config``'s).
         """
+        from geohazard.forecast.recast.train import TrainConfig
+
         base = self.config if self.config is not None else TrainConfig()
         extra = tuple(f for f in base.features if f not in FEATURES)
         comps = (base.feature_components if self.location_components is None
@@ -107,6 +111,8 @@ class SpatialRecast(Estimator):
         self.projection_ = proj
         self.location_fit_: dict[str, Any] = {}
         if self.refit_steps > 0:
+            from geohazard.forecast.recast.train import split_sequences
+
             seqs = split_sequences(projected, cfg.features)
             self.location_fit_ = refit_location_decoder(
                 self.recast_, seqs["train"], seqs["val"], max_steps=int(self.refit_steps),
