@@ -166,6 +166,12 @@ def test_spool_and_patch_sources_give_the_same_energy(tmp_path):
     for source in (patch, dc.spool([patch]), dc.spool(path)):
         got = energy_patches(source, BAND, window_s=5.0)["0.5-7.9Hz"]
         np.testing.assert_allclose(got.data, ref.data, rtol=1e-6)
+    assert scan_source(dc.spool(path))[0].fmt == "FORESEE"  # whole files stream as paths
+    cut = dc.spool(path).select(time=(None, np.datetime64(int((T0 + 10) * 1e9), "ns")))
+    assert scan_source(cut)[0].fmt == "memory"  # a cut patch is read from the spool
+    got = energy_patches(cut, BAND, window_s=5.0)["0.5-7.9Hz"]
+    np.testing.assert_allclose(got.data[:2], ref.data[:2], rtol=1e-6)
+    assert np.isnan(got.data[2:]).all()  # one sample of the third window: not covered
     # a spool of two patches (a split record) equals the whole record
     half = patch.select(time=(None, np.datetime64(int((T0 + 10) * 1e9), "ns")))
     rest = patch.select(time=(np.datetime64(int((T0 + 10) * 1e9) + 1, "ns"), None))

@@ -108,55 +108,42 @@ def _store_meta(cfg: EnergyConfig, files: list[DASFile], strain: bool) -> dict[s
 
 
 # ------------------------------------------------------------------ driver
-def compute_band_energy(
-    source: str | Path | list[DASFile] | Any,
-    out_dir: str | Path,
-    cfg: EnergyConfig | None = None,
-    *,
-    engine: str = "serial",
-    n_workers: int = 2,
-    progress: Callable[[int, int], None] | None = None,
-    strain: bool | None = None,
-    final: bool = True,
-    client: Any = None,
-) -> EnergyStore:
-    """Stream band energy from a file or directory into a resumable store.
+def compute_band_energy(source: str | Path | list[DASFile] | Any, out_dir: str | Path,
+                        cfg: EnergyConfig | None = None, *, engine: str = "serial",
+                        n_workers: int = 2, progress: Callable[[int, int], None] | None = None,
+                        strain: bool | None = None, final: bool = True, client: Any = None
+                        ) -> EnergyStore:
+    """Stream band energy from files (or a DASCore spool) into a resumable store.
 
     Parameters
     ----------
     source
-        A DAS file, a directory of files, the result of :func:`scan_path`, or a DASCore
-        ``Spool`` or ``Patch``.
+        A DAS file, a directory, the result of :func:`scan_path`, or a DASCore ``Spool``
+        or ``Patch``.
     out_dir
         Store directory (created; reused on reruns: finished windows are skipped).
     cfg
         Band/window settings.
-    engine
-        ``"serial"`` (one process, streaming) or ``"dask"`` (chunks as Dask tasks on
-        the current Dask scheduler or distributed Client; parts are written by this
-        process as tasks finish, ``n_workers`` chunks in flight per batch).
-    n_workers
-        Chunks computed at a time with the Dask engine.
+    engine, n_workers
+        ``"serial"`` (streaming, one process) or ``"dask"`` (chunks as Dask tasks on the
+        current scheduler, ``n_workers`` chunks in flight; this process writes the parts).
     progress
         Called as ``progress(done_chunks, total_chunks)``.
     strain
-        Treat data as strain (differentiate); default from the file's data type and units.
+        Treat data as strain (differentiate); default from the data's type and units.
     final
-        False for data that is still arriving: the window holding the last sample is
-        left for a later run unless it is complete, so it is never recorded half full.
+        False for data still arriving: the window holding the last sample waits for a
+        later run unless complete, so it is never recorded half full.
     client
-        A :class:`distributed.Client` (see :mod:`geohazard.distributed`): each chunk of
-        windows is a task carrying file descriptions and settings; the workers read
-        their files, this process writes each part as its task finishes.  Implies
-        ``engine="dask"``; the result is bit-identical to a serial run.
+        A :class:`distributed.Client` (:mod:`geohazard.distributed`): chunks run as tasks
+        on its workers, which read the files; implies ``engine="dask"``; bit-identical.
 
     Returns
     -------
     EnergyStore
-        Its ``meta()["bands"]`` are the bands computed: the default bands clipped at
-        the Nyquist frequency (labels show the clipped edge); other bands reaching
-        past it are refused.  Windows touched by input files that changed since the
-        store was written (size, mtime, header hash, sampling, channels) are recomputed.
+        ``meta()["bands"]`` are the bands computed (the default bands clipped at Nyquist,
+        labelled so; other bands past it refused).  Windows touched by files changed since
+        the store was written (size, mtime, header hash, sampling, channels) are redone.
 
     Raises
     ------
@@ -166,6 +153,14 @@ def compute_band_energy(
     files, cfg, strain = _plan_run(source, cfg, engine, n_workers, strain, final)
     store, todo = _open_store(out_dir, files, cfg, strain, final)
     chunks = [todo[i:i + cfg.chunk_windows] for i in range(0, len(todo), cfg.chunk_windows)]
+    _run(files, chunks, cfg, store, strain, progress, engine, n_workers, client)
+    return store
+
+
+def _run(files: list[DASFile], chunks: list[list[int]], cfg: EnergyConfig,
+         store: EnergyStore, strain: bool, progress: Callable[[int, int], None] | None,
+         engine: str, n_workers: int, client: Any) -> None:
+    """Compute ``chunks`` serially, with Dask, or on a distributed client; write the parts."""
     if client is None and engine == "dask":
         from geohazard.distributed import active_client
 
@@ -174,10 +169,9 @@ def compute_band_energy(
         from geohazard.das.scale import run_chunks
 
         run_chunks(client, files, chunks, cfg, store, strain, progress)
-        return store
+        return
     runner = _run_dask if engine == "dask" else _run_serial
     runner(files, chunks, cfg, store, strain, progress, n_workers)
-    return store
 
 
 def _plan_run(source: Any, cfg: EnergyConfig | None, engine: str, n_workers: int,

@@ -462,9 +462,10 @@ def describe_patch(patch: Any, name: str, spool: Any = None, index: int = 0) -> 
 def scan_spool(spool: Any, name: str = "spool") -> list[DASFile]:
     """Describe every patch of a DASCore spool (or a lone patch), sorted by start time.
 
-    The patches are read from the spool when their windows are computed (one at a
-    time), so a spool over a directory is read lazily; for long records pass the path
-    itself instead, which streams file slices and memory-maps FORESEE files.
+    A patch that is a whole file of a file or directory spool is described as that file
+    (streamed like a path: memory-mapped FORESEE, resumable store keyed on the file);
+    any other patch (in memory, or cut by ``spool.select``) is read from the spool when
+    its windows are computed, one at a time.
     """
     if is_patch(spool):
         infos = [describe_patch(spool, f"<{name}>")]
@@ -472,15 +473,42 @@ def scan_spool(spool: Any, name: str = "spool") -> list[DASFile]:
         contents = spool.get_contents()
         if contents.empty:
             raise DASError(f"<{name}>: the spool holds no patches")
-        paths = contents["path"].astype(str).tolist() if "path" in contents else []
+        base = Path(str(getattr(spool, "spool_path", "")))
         infos = []
-        for i in range(len(contents)):
-            label = f"{paths[i]}" if paths and paths[i] not in ("", "nan", "None") \
-                else f"<{name} patch {i}>"
-            infos.append(describe_patch(spool[i], label, spool, i))
+        for i, row in enumerate(contents.itertuples(index=False)):
+            path = _file_of(getattr(row, "path", None), base)
+            whole = _whole_file(path, row) if path is not None else None
+            infos.append(whole or describe_patch(spool[i], str(path or f"<{name} patch {i}>"),
+                                                 spool, i))
     infos.sort(key=lambda f: f.t0_ns)
     check_consistent(infos)
     return infos
+
+
+def _file_of(path: Any, base: Path) -> Path | None:
+    """The existing file a spool row names (relative to a directory spool), or None."""
+    if path is None or str(path) in ("", "nan", "None"):
+        return None
+    p = Path(str(path))
+    for cand in (p, base / str(path).lstrip("/")):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _whole_file(path: Path, row: Any) -> DASFile | None:
+    """The scan of ``path`` when the spool row spans that whole patch of it (no cut)."""
+    try:
+        scans = scan_file(path)
+    except DASError:
+        return None
+    t0 = int(np.datetime64(row.time_min, "ns").astype(np.int64))
+    t1 = int(np.datetime64(row.time_max, "ns").astype(np.int64))
+    for info in scans:
+        last = info.t0_ns + (info.n_time - 1) * info.dt_ns
+        if abs(info.t0_ns - t0) <= info.dt_ns / 2 and abs(last - t1) <= 1.5 * info.dt_ns:
+            return info
+    return None
 
 
 def scan_source(source: Any, skip_unknown: bool = False) -> list[DASFile]:

@@ -46,16 +46,10 @@ __all__ = ["energy_patches", "patch_band_energy", "spool_band_energy"]
 log = logging.getLogger(__name__)
 
 
-def energy_patches(
-    source: Any,
-    bands: Mapping[str, Sequence[float]] | Sequence[Sequence[float]] = DEFAULT_BANDS,
-    window_s: float = 60.0,
-    *,
-    min_coverage: float = 0.9,
-    spacing_m: float | None = None,
-    strain: bool | None = None,
-    workers: int = 1,
-) -> dict[str, Any]:
+def energy_patches(source: Any, bands: Mapping[str, Sequence[float]] | Sequence[Sequence[float]]
+                   = DEFAULT_BANDS, window_s: float = 60.0, *, min_coverage: float = 0.9,
+                   spacing_m: float | None = None, strain: bool | None = None,
+                   workers: int = 1) -> dict[str, Any]:
     """Band energy per window and channel as one DASCore patch per band.
 
     Parameters
@@ -63,31 +57,25 @@ def energy_patches(
     source
         A DAS file or directory, a DASCore ``Spool`` or a ``Patch``.
     bands
-        Bands ``(lo, hi)`` in Hz, or a mapping ``name -> (lo, hi)``.  A band reaching
-        above the Nyquist frequency is clipped to it with a :class:`BandClippedWarning`,
-        and named by its true edges (``"2-50Hz"`` for 2-125 Hz on 100 Hz data).
-    window_s
-        Window length, s; windows start at multiples of it since the epoch (UTC).
-    min_coverage
-        Fraction of a window's samples that must exist; other windows are NaN.
+        Bands ``(lo, hi)`` in Hz, or a mapping ``name -> (lo, hi)``.  A band reaching past
+        the Nyquist frequency is clipped to it with a :class:`BandClippedWarning` and named
+        by its true edges (``"2-50Hz"`` for 2-125 Hz on 100 Hz data).
+    window_s, min_coverage
+        Window length, s (windows start at multiples of it since the epoch), and the
+        fraction of its samples a window needs (others are NaN).
     spacing_m
-        Channel spacing for data without a distance coordinate (else 1 m per channel,
-        with a warning).
-    strain
-        Treat the samples as strain (differentiated); default from the data's attributes.
-    workers
-        Threads per window.
+        Channel spacing for data without a distance coordinate (else 1 m, with a warning).
+    strain, workers
+        Treat the samples as strain (default: from the data's attributes); FFT threads.
 
     Returns
     -------
     dict of str to dascore.Patch
-        Keyed by the band's label (``"0.5-8Hz"``; ``"wind 0.5-8Hz"`` for a named band).
-        Each patch has dims ``(time, distance)``, ``data_type`` ``frequency_band_energy``,
-        ``data_units`` the energy's units where the data state theirs (``1/s**2`` for
-        strain rate in 1/s, ``m**2/s**2`` for velocity), and attributes ``band``,
-        ``band_name``, ``band_hz``, ``band_requested_hz``, ``quantity`` (of the samples),
-        ``energy`` (``"mean squared strain rate"``), ``energy_units`` (text),
-        ``window_s`` and ``time_reference``.
+        Keyed by band label (``"0.5-8Hz"``; ``"wind 0.5-8Hz"`` for a named band); dims
+        ``(time, distance)`` (window starts; m), ``data_type`` ``frequency_band_energy``,
+        ``data_units`` the energy's where the data state theirs (``1/s**2``), and attrs
+        ``band``, ``band_name``, ``band_hz``, ``band_requested_hz``, ``quantity`` (of the
+        samples), ``energy``, ``energy_units`` (text), ``window_s``, ``time_reference``.
 
     Raises
     ------
@@ -95,32 +83,42 @@ def energy_patches(
         Data shorter than one window (naming the source and the window).
     """
     files = scan_source(source)
-    first = files[0]
     named = named_bands(bands)
-    true = resolve_bands([b for _, b in named], first.fs, window_s, clip=True)
-    cfg = EnergyConfig(bands=true, window_s=window_s, min_coverage=min_coverage,
-                       workers=workers)
+    cfg = EnergyConfig(bands=resolve_bands([b for _, b in named], files[0].fs, window_s,
+                                           clip=True),
+                       window_s=window_s, min_coverage=min_coverage, workers=workers)
     check_covered(files, cfg, source_name(source))
-    quantity = first.quantity
-    starts = plan_windows(files, cfg)
+    starts, quantity = plan_windows(files, cfg), files[0].quantity
     table = process_windows(files, starts, cfg, quantity.strain if strain is None else strain)
-    chans = channel_table(first.n_channel, first.distance, spacing_m)
+    distance = _distance(files[0], spacing_m, source_name(source))
+    return {_key(name, band): _energy_patch(
+                _band_grid(table, band, starts, files[0].n_channel), starts, distance,
+                quantity, _band_attrs(name, asked, band, files[0].fs, window_s, source))
+            for (name, asked), band in zip(named, cfg.bands, strict=True)}
+
+
+def _key(name: str | None, band: tuple[float, float]) -> str:
+    return f"{name} {band_label(band)}" if name else band_label(band)
+
+
+def _distance(first: Any, spacing_m: float | None, name: str) -> np.ndarray:
+    """Distance of each channel along the fiber, m."""
     if first.distance is None and spacing_m is None:
         log.warning("%s has no distance coordinate: distance is the channel index in m "
-                    "(pass spacing_m)", source_name(source))
-    out = {}
-    for (name, asked), band in zip(named, true, strict=True):
-        key = f"{name} {band_label(band)}" if name else band_label(band)
-        if band != asked:
-            warnings.warn(f"band {name + ' ' if name else ''}{band_label(asked)} reaches above "
-                          f"the Nyquist frequency of data sampled at {first.fs:g} Hz: computed"
-                          f" and named as {band_label(band)}", BandClippedWarning, stacklevel=2)
-        data = _band_grid(table, band, starts, first.n_channel)
-        out[key] = _energy_patch(data, starts, chans["distance_m"].to_numpy(), quantity, {
-            "band": band_label(band), "band_name": name or band_label(band),
+                    "(pass spacing_m)", name)
+    return channel_table(first.n_channel, first.distance, spacing_m)["distance_m"].to_numpy()
+
+
+def _band_attrs(name: str | None, asked: tuple[float, float], band: tuple[float, float],
+                fs: float, window_s: float, source: Any) -> dict[str, Any]:
+    """Patch attributes of one band; warns when the band was clipped at Nyquist."""
+    if band != asked:
+        warnings.warn(f"band {name + ' ' if name else ''}{band_label(asked)} reaches above "
+                      f"the Nyquist frequency of data sampled at {fs:g} Hz: computed and "
+                      f"named as {band_label(band)}", BandClippedWarning, stacklevel=3)
+    return {"band": band_label(band), "band_name": name or band_label(band),
             "band_hz": list(band), "band_requested_hz": list(asked), "window_s": window_s,
-            "time_reference": "window start", "source": source_name(source)})
-    return out
+            "time_reference": "window start", "source": source_name(source)}
 
 
 def _band_grid(table: pd.DataFrame, band: tuple[float, float], starts: list[int],
