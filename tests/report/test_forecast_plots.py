@@ -58,3 +58,15 @@ def test_observed_vs_predicted_uses_dates():
     texts = " ".join(t.get_text() for t in ax.get_xticklabels())
     assert "Jan" in texts or "2008" in texts
     plt.close(fig)
+
+
+def test_a_long_record_draws_each_model_as_outlines_that_do_not_blend():
+    fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
+    record_timeline(_rows(365), ax=ax)
+    fig.canvas.draw()
+    bands = [ln for ln in ax.get_lines() if ln.get_label().endswith("95% interval")]
+    assert len(bands) == 3 and not ax.collections  # outlines, no filled or bar collections
+    assert len({to_hex(ln.get_color()) for ln in bands}) == 3
+    assert len({ln.get_linestyle() for ln in bands}) == 3
+    assert not _overlaps(ax.get_xticklabels())
+    plt.close(fig)

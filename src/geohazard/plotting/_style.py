@@ -7,6 +7,7 @@ keeps its colour in every figure of a report (:func:`model_color`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -51,8 +52,33 @@ def count_axis_symlog(ax: Axes, top: float) -> None:
     ax.set_ylim(0, max(ticks[-1], top) * 1.05)
 
 
+def bar_width(n_positions: int, n_models: int) -> float:
+    """Line width (points) of interval bars so that side-by-side bars about fill the axes."""
+    return float(np.clip(450.0 / max(1, n_positions * n_models), 0.6, 3.0))
+
+
 def dodge(n: int, width: float) -> Sequence[float]:
     """Offsets placing ``n`` markers side by side within ``width`` (centred on 0)."""
     if n <= 1:
         return [0.0]
     return list(np.linspace(-width / 2, width / 2, n))
+
+
+#: Above this many interval bars (positions x models) intervals are drawn as outlines.
+DENSE_BARS = 150
+LINE_STYLES = ("-", "--", ":", "-.")
+
+
+def interval_bars(ax: Axes, x: Any, lo: Any, hi: Any, expected: Any, color: str, lw: float,
+                  label: str) -> None:
+    """Vertical 95% bars with the expected count as a dark dash."""
+    ax.vlines(x, lo, hi, color=color, lw=lw, alpha=0.9, label=label)
+    ax.plot(x, expected, linestyle="none", marker="_", ms=9, mew=2, color="0.15")
+
+
+def interval_outlines(ax: Axes, x: Any, lo: Any, hi: Any, color: str, index: int,
+                      label: str) -> None:
+    """A long series of intervals as two step outlines in the model's colour and style."""
+    style = LINE_STYLES[index % len(LINE_STYLES)]
+    ax.step(x, lo, where="post", color=color, ls=style, lw=1.3, label=label)
+    ax.step(x, hi, where="post", color=color, ls=style, lw=1.3)

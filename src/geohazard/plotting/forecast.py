@@ -13,7 +13,17 @@ from matplotlib.axes import Axes
 from geohazard.forecast.evaluation import WindowEvaluation
 from geohazard.forecast.forecasting import Forecast
 from geohazard.forecast.spatial_eval import SpatialMap
-from geohazard.plotting._style import count_axis_symlog, date_axis, dodge, model_color
+from geohazard.plotting._style import (
+    DENSE_BARS,
+    LINE_STYLES,
+    bar_width,
+    count_axis_symlog,
+    date_axis,
+    dodge,
+    interval_bars,
+    interval_outlines,
+    model_color,
+)
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -96,21 +106,24 @@ def observed_vs_predicted(
     if starts is not None:
         pos = pd.DatetimeIndex(starts)
         step = np.median(np.diff(pos)) if len(pos) > 1 else pd.Timedelta(days=1)
-    offsets = dodge(len(windows), 0.5)
+    dense = len(first) * len(windows) > DENSE_BARS
+    offsets = [0.0] * len(windows) if dense else dodge(len(windows), 0.5)
     top = 1.0
     for i, (name, evals) in enumerate(windows.items()):
         x = pos + offsets[i] * step
         iv = intervals[name]
-        color = model_color(name, i)
-        ax.vlines(x, iv[:, 0], iv[:, 1], color=color, lw=3, alpha=0.9,
-                  label=f"{name}: 95% interval")
-        ax.plot(x, [e.expected for e in evals], linestyle="none", marker="_", ms=8, mew=2,
-                color="0.15")
+        label = f"{name}: 95% interval"
+        if dense:
+            interval_outlines(ax, x, iv[:, 0], iv[:, 1], model_color(name, i), i, label)
+        else:
+            interval_bars(ax, x, iv[:, 0], iv[:, 1], [e.expected for e in evals],
+                          model_color(name, i), bar_width(len(first), len(windows)), label)
         top = max(top, float(np.nanmax(iv[:, 1])))
     obs = [e.observed for e in first]
-    ax.plot(pos, obs, "ko", ms=4, mfc="white", label="observed count")
-    ax.plot([], [], linestyle="none", marker="_", ms=8, mew=2, color="0.15",
-            label="expected count")
+    ax.plot(pos, obs, "ko", ms=2.5 if dense else 4, mfc="white", label="observed count")
+    if not dense:
+        ax.plot([], [], linestyle="none", marker="_", ms=9, mew=2, color="0.15",
+                label="expected count")
     count_axis_symlog(ax, max(top, float(max(obs, default=0))))
     if starts is not None:
         date_axis(ax)
@@ -135,7 +148,7 @@ def pit_histogram(pits: dict[str, Sequence[float]], bins: int = 10, ax: Axes | N
     for i, (name, values) in enumerate(pits.items()):
         h, _ = np.histogram(values, edges, density=True)
         ax.step(edges, np.concatenate(([h[0]], h)), where="pre", color=model_color(name, i),
-                lw=2, ls=("-", "--", ":", "-.")[i % 4],
+                lw=2, ls=LINE_STYLES[i % 4],
                 label=f"{name} (mean PIT {np.mean(values):.2f})")
     ax.axhline(1.0, color="0.5", ls="--", lw=1, label="calibrated")
     ax.set_xlim(0, 1)

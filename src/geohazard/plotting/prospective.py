@@ -10,7 +10,17 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from geohazard.plotting._style import count_axis_symlog, date_axis, dodge, model_color
+from geohazard.plotting._style import (
+    DENSE_BARS,
+    LINE_STYLES,
+    bar_width,
+    count_axis_symlog,
+    date_axis,
+    dodge,
+    interval_bars,
+    interval_outlines,
+    model_color,
+)
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -33,9 +43,11 @@ def _quantile(rs: Sequence[dict[str, Any]], key: str) -> np.ndarray:
 def record_timeline(rows: Sequence[dict[str, Any]], ax: Axes | None = None) -> Axes:
     """Expected count and 95% interval of each issued forecast against the observed count.
 
-    Each model's intervals are vertical bars in its own colour-blind-safe colour, set side
-    by side at each issue time (they never overlap or blend); the count axis is linear to
-    1 and logarithmic above, with plain-number ticks; dates are labelled concisely.
+    Each model has its own colour-blind-safe colour. Up to :data:`DENSE_BARS` bars, the
+    intervals are vertical bars set side by side at each issue time (they never overlap or
+    blend), with the expected count as a dash; for longer records, each model's interval
+    is drawn as two outlines in its colour and line style. The count axis is linear to 1
+    and logarithmic above, with plain-number ticks; dates are labelled concisely.
 
     Parameters
     ----------
@@ -49,24 +61,28 @@ def record_timeline(rows: Sequence[dict[str, Any]], ax: Axes | None = None) -> A
     groups = _by_model(rows)
     starts = sorted({pd.Timestamp(r["window_start"]) for r in rows})
     step = (np.median(np.diff(starts)) if len(starts) > 1 else pd.Timedelta(days=1))
-    offsets = dodge(len(groups), 0.6)
+    dense = len(starts) * len(groups) > DENSE_BARS
+    offsets = [0.0] * len(groups) if dense else dodge(len(groups), 0.6)
     top = 1.0
     for i, (name, rs) in enumerate(groups.items()):
         t = pd.to_datetime([r["window_start"] for r in rs]) + offsets[i] * step
         lo, hi = _quantile(rs, "q025"), _quantile(rs, "q975")
-        color = model_color(name, i)
-        ax.vlines(t, lo, hi, color=color, lw=3, alpha=0.9, label=f"{name}: 95% interval")
-        ax.plot(t, [r["expected"] for r in rs], linestyle="none", marker="_", ms=9, mew=2,
-                color="0.15")
+        label = f"{name}: 95% interval"
+        if dense:
+            interval_outlines(ax, t, lo, hi, model_color(name, i), i, label)
+        else:
+            interval_bars(ax, t, lo, hi, [r["expected"] for r in rs], model_color(name, i),
+                  bar_width(len(starts), len(groups)), label)
         top = max(top, float(np.nanmax(hi)) if np.isfinite(hi).any() else 1.0)
     first = next(iter(groups.values()), [])
     if first:
         obs = [r["observed"] for r in first]
-        ax.plot(pd.to_datetime([r["window_start"] for r in first]), obs, "k o", ms=4,
-                mfc="white", label="observed count")
+        ax.plot(pd.to_datetime([r["window_start"] for r in first]), obs, "ko",
+                ms=2.5 if dense else 4, mfc="white", label="observed count")
         top = max(top, float(np.nanmax(np.asarray(obs, float))))
-    ax.plot([], [], linestyle="none", marker="_", ms=9, mew=2, color="0.15",
-            label="expected count")
+    if not dense:
+        ax.plot([], [], linestyle="none", marker="_", ms=9, mew=2, color="0.15",
+                label="expected count")
     count_axis_symlog(ax, top)
     date_axis(ax)
     ax.set_xlabel("forecast issue date (UTC)")
@@ -83,7 +99,7 @@ def cumulative_log_score(rows: Sequence[dict[str, Any]], ax: Axes | None = None)
     for i, (name, rs) in enumerate(_by_model(rows).items()):
         t = pd.to_datetime([r["window_start"] for r in rs])
         ax.plot(t, np.cumsum([r["log_score"] for r in rs]), color=model_color(name, i),
-                lw=2, ls=("-", "--", ":", "-.")[i % 4], label=name)
+                lw=2, ls=LINE_STYLES[i % 4], label=name)
     date_axis(ax)
     ax.set_xlabel("forecast issue date (UTC)")
     ax.set_ylabel("cumulative log-score (nats)")
