@@ -199,3 +199,22 @@ def _read(path):
     from geohazard.das.io import read_patch
 
     return read_patch(path)
+
+
+@pytest.mark.parametrize("name", sorted(SHARED_QUANTITY))
+def test_energy_patches_of_every_shared_file(name, das_dir):
+    info = scan_file(das_dir / name)[0]
+    duration = info.n_time * info.dt_ns / 1e9
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # vendor files warn about their own metadata
+        patches = energy_patches(das_dir / name, [(info.fs / 20, info.fs / 4)],
+                                 window_s=duration / 2, min_coverage=0.5)
+    (patch,) = patches.values()
+    kind, _ = SHARED_QUANTITY[name]
+    assert patch.attrs.quantity == kind
+    assert patch.attrs.energy == {"strain_rate": "mean squared strain rate",
+                                  "velocity": "mean squared velocity",
+                                  "unknown": "mean squared amplitude"}[kind]
+    assert patch.shape[1] == info.n_channel and np.nanmax(patch.data) > 0
+    if info.distance is not None:
+        np.testing.assert_allclose(patch.get_coord("distance").values, info.distance)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,7 @@ class DASFile:
         """End of the last sample's interval (exclusive), ns."""
         return self.t0_ns + self.n_time * self.dt_ns
 
-    @property
+    @cached_property
     def quantity(self) -> Any:
         """What the samples are (:class:`~geohazard.das.quantity.Quantity`), from the file."""
         from geohazard.das.quantity import quantity_of
