@@ -21,6 +21,7 @@ SUMMARY = {
     "bands": ["0.5-8Hz", "2-8Hz", "8-50Hz"], "energy_seconds": 0.123456,
     "energy_x_realtime": 1134.0527, "window_classes": {"calm": 6, "heavy_rain": 3},
     "n_dry_windows": 8, "wind_band": "0.5-8Hz", "wind_response": "rms",
+    "wind_response_units": "m/s",
     "top_wind_channels": [{"channel": 2, "slope": 0.9, "r2": 0.99}],
     "events": [{"event": 1}], "sources": [{"kind": "pole"}],
     "pole_channels": [1, 2, 3, 7], "drain_channels": [],
@@ -41,6 +42,8 @@ def test_summary_rows_are_readable():
     assert rows["wind-sensitive channels (light poles)"] == "1-3, 7"
     assert rows["rain-sensitive channels (storm drains)"] == "none found"
     assert rows["resonance peaks"] == "channel 2: 2.51 Hz"
+    assert rows["wind response"] == ("band RMS in 0.5-8 Hz, fitted on dry windows; slopes in "
+                                     "m/s per m/s")
 
 
 def test_channel_ranges():

@@ -134,8 +134,11 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("computing speed", f"{_num(s['energy_x_realtime'])} times real time "
                                         f"({_num(s.get('energy_seconds'))} s)"))
     if "wind_band" in s:
+        units = f"; slopes in {s['wind_response_units']} per m/s" \
+            if s.get("wind_response_units") else ""
         rows.append(("wind response", f"{_RESPONSE.get(s.get('wind_response'), 'response')} "
-                                      f"in {_band(s['wind_band'])}, fitted on dry windows"))
+                                      f"in {_band(s['wind_band'])}, fitted on dry windows"
+                                      f"{units}"))
     rows += _finding_rows(s)
     return rows
 
