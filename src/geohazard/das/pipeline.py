@@ -435,6 +435,7 @@ def summarize(res: AnalysisResult, files: list[DASFile], cfg: AnalysisConfig,
         "window_classes": res.windows["klass"].value_counts().to_dict(),
         "n_dry_windows": int(res.windows["dry"].sum()),
         "wind_band": wb, "wind_response": cfg.wind_response,
+        "wind_response_units": res.quantity.response_units(cfg.wind_response),
         "top_wind_channels": top.to_dict(orient="records"),
         "events": res.events.assign(start=res.events.get("start", pd.Series()).astype(str),
                                     end=res.events.get("end", pd.Series()).astype(str)
