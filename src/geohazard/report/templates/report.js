@@ -2,7 +2,9 @@
   "use strict";
   // Click a figure to see it at full size; click again or press Escape to close.
   var zoom = document.getElementById("zoom");
-  var big = zoom.querySelector("img");
+  var big = document.createElement("img");  // made here: the page's only images are figures
+  big.alt = "zoomed figure";
+  zoom.appendChild(big);
   function close() { zoom.hidden = true; big.removeAttribute("src"); }
   Array.prototype.forEach.call(document.querySelectorAll("figure img"), function (img) {
     img.addEventListener("click", function () {
