@@ -74,11 +74,12 @@ def _branching_text(res: Mapping[str, Any]) -> str:
     return (f"Branching ratio n = mean number of direct aftershocks of one event (also the "
             f"long-run fraction of events that are aftershocks; n < 1 keeps the sequence from "
             f"exploding): true {n_true:.3f}, fitted {n_fit:.3f}. n = k · E[10^(α(M−Mc))] · "
-            f"c^(1−p)/(p−1) on an infinite horizon, so it grows steeply as p approaches 1: "
-            f"the fitted p = {p_fit:.3f} against the true {p_true:.3f} accounts for most of "
-            "the gap, although each parameter is "
-            + ("within 2 standard errors of the truth." if res.get("within_2se")
-               else "not within 2 standard errors of the truth."))
+            f"c^(1−p)/(p−1) on an infinite horizon, so it grows steeply as p approaches 1 and "
+            f"a small error in p moves it a lot: here p is fitted as {p_fit:.3f} against the "
+            f"true {p_true:.3f}. "
+            + ("All five parameters are within 2 standard errors of the truth."
+               if res.get("within_2se")
+               else "Not all five parameters are within 2 standard errors of the truth."))
 
 
 def etas_section(report: HtmlReport, res: Mapping[str, Any]) -> None:
