@@ -77,10 +77,9 @@ def run_susceptibility(
         Inventory rasters (:func:`inventory.inventory_rasters`) for the factor statistics;
         derived from ``landslide`` (one landslide per cell) when omitted.
     render
-        Figures and report writer, called as ``render(out_dir, summary, map, landslide, cv,
-        tables)`` and returning the report's path (for example
-        :func:`geohazard.report.landslide_susceptibility.write_report`); None writes the map,
-        tables and summary only. The domain package never draws itself.
+        Figures and report writer (the domain package never draws), called as
+        ``render(out_dir, summary, map, landslide, cv, tables)``; it may add to the summary
+        and returns the report's path or None. None writes the map, tables and summary only.
     rng
         Generator or seed.
 
@@ -128,7 +127,9 @@ def _write_run(out: Path, summary: dict[str, Any], smap: xr.DataArray,
         _write_tables(tables, out / "factors.csv")
         summary.update(susceptibility_tif=str(tif), factors_csv=str(out / "factors.csv"))
         if render is not None:
-            summary["report"] = str(render(out, summary))
+            path = render(out, summary)
+            if path is not None:
+                summary["report"] = str(path)
         write_json_atomic(out / "summary.json", summary)
     return summary
 

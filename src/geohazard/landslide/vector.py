@@ -16,7 +16,7 @@ import numpy as np
 from geohazard.exceptions import ParameterError, RasterError
 
 __all__ = ["fault_traces_with_side", "landslide_points", "landslides_with_susceptibility",
-           "susceptibility_classes", "write_gpkg"]
+           "susceptibility_classes", "write_gpkg", "write_susceptibility_gis"]
 
 _COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 
@@ -71,6 +71,32 @@ def susceptibility_classes(smap: Any, n_classes: int = 5) -> Any:
     out.attrs = {"units": "1", "long_name": "susceptibility class",
                  "breaks": [float(e) for e in edges]}
     return out.rename("susceptibility_class")
+
+
+def write_susceptibility_gis(out: str | os.PathLike[str], summary: dict[str, Any], smap: Any,
+                             landslides: Any = None) -> dict[str, Any]:
+    """Quintile classes of a susceptibility map and the landslides with their susceptibility.
+
+    Writes ``susceptibility_class.tif`` (colour table and class names) and, with
+    ``landslides`` (a GeoDataFrame with a CRS), ``landslides.gpkg``; adds
+    ``susceptibility_class_tif``, ``class_breaks`` and ``landslides_gpkg`` to ``summary``.
+
+    Returns
+    -------
+    dict
+        ``summary``.
+    """
+    from geohazard.landslide.categorical import SUSCEPTIBILITY_CLASSES, write_class_geotiff
+
+    out = Path(out)
+    classes = susceptibility_classes(smap)
+    tif = write_class_geotiff(classes, out / "susceptibility_class.tif", SUSCEPTIBILITY_CLASSES)
+    summary.update(susceptibility_class_tif=str(tif), class_breaks=classes.attrs["breaks"])
+    if landslides is not None:
+        gdf = landslides_with_susceptibility(landslides, smap, classes)
+        summary["landslides_gpkg"] = str(write_gpkg(gdf, out / "landslides.gpkg",
+                                                    layer="landslides"))
+    return summary
 
 
 def landslide_points(mask: Any) -> Any:

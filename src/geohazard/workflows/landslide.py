@@ -83,31 +83,15 @@ def susceptibility_job(factors: Mapping[str, Any], landslide: Any, out_dir: str 
         The run's summary (``susceptibility_class_tif``, ``class_breaks`` and
         ``landslides_gpkg`` added).
     """
-    from geohazard.io_utils import write_json_atomic
-    from geohazard.landslide.categorical import SUSCEPTIBILITY_CLASSES, write_class_geotiff
     from geohazard.landslide.pipeline import run_susceptibility
-    from geohazard.landslide.raster import read_raster
-    from geohazard.landslide.vector import (
-        landslides_with_susceptibility,
-        susceptibility_classes,
-        write_gpkg,
-    )
+    from geohazard.landslide.vector import write_susceptibility_gis
     from geohazard.report.landslide_susceptibility import write_report
 
-    summary = run_susceptibility(factors, landslide, out_dir,
-                                 render=write_report if report else None, **settings)
-    out = Path(out_dir)
-    smap = read_raster(summary["susceptibility_tif"], name="susceptibility", units="1")
-    classes = susceptibility_classes(smap)
-    tif = write_class_geotiff(classes, out / "susceptibility_class.tif", SUSCEPTIBILITY_CLASSES)
-    summary["susceptibility_class_tif"] = str(tif)
-    summary["class_breaks"] = classes.attrs["breaks"]
-    if landslides is not None:
-        gdf = landslides_with_susceptibility(landslides, smap, classes)
-        summary["landslides_gpkg"] = str(write_gpkg(gdf, out / "landslides.gpkg",
-                                                    layer="landslides"))
-    write_json_atomic(out / "summary.json", summary)
-    return summary
+    def render(out: Path, summary: dict[str, Any], smap: Any, *rest: Any) -> Path | None:
+        write_susceptibility_gis(out, summary, smap, landslides)  # before the report
+        return write_report(out, summary, smap, *rest) if report else None
+
+    return run_susceptibility(factors, landslide, out_dir, render=render, **settings)
 
 
 # --------------------------------------------------------------------------- hazard
