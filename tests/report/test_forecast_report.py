@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -68,6 +70,8 @@ def test_backtest_only_report_has_verdicts_and_one_comparison_table(setup, tmp_p
     for name, s in bt.summaries.items():
         assert f"{name} " in summary and f"mean PIT {s.mean_pit:.2f}" in summary
     assert html.count("<table>") == 2  # the comparison across models and the pairwise wins
+    pairs = re.findall(r"<tr><td>(\w+) vs (\w+)</td>", html)
+    assert len(pairs) == 1 and set(pairs[0]) == {"poisson", "poisson_b08"}  # once per pair
     assert "<th scope=\"col\">poisson</th><th scope=\"col\">poisson_b08</th>" in html
     assert f"{cat.origin + pd.Timedelta(days=float(bt.windows[0][0])):%Y-%m-%d}" in html
     assert render(path) == {"total": 2, "rendered": 2}

@@ -167,6 +167,19 @@ def _window_starts(result: BacktestResult, origin: pd.Timestamp | None) -> Any:
     return origin + pd.to_timedelta(np.asarray(result.windows)[:, 0], unit="D")
 
 
+def _pairs(result: BacktestResult) -> list[list[Any]]:
+    """One row per pair of models, the one with the non-negative information gain first."""
+    rows, seen = [], set()
+    for key, v in result.to_dict()["comparison"].items():
+        a, b = key.split("_vs_", 1)
+        gain = v["info_gain_per_window"]
+        if frozenset((a, b)) in seen or (gain is not None and gain < 0):
+            continue
+        seen.add(frozenset((a, b)))
+        rows.append([f"{a} vs {b}", v["wins"], v["windows"], gain])
+    return rows
+
+
 def backtest_section(report: HtmlReport, result: BacktestResult,
                      origin: pd.Timestamp | None = None) -> None:
     """Pairwise comparison, observed against predicted (dates) and PIT calibration.
@@ -184,13 +197,9 @@ def backtest_section(report: HtmlReport, result: BacktestResult,
                      "95% range, and its PIT (the forecast probability of a count at most "
                      "the observed one; mean 0.5 if calibrated, near 0 if the model "
                      "over-predicts).", "note")
-    names = list(result.evaluations)
-    if len(names) > 1:
-        report.table(["comparison", "windows won (log-score)", "windows",
-                      "information gain (nats per window)"],
-                     [[k.replace("_vs_", " vs "), v["wins"], v["windows"],
-                       v["info_gain_per_window"]]
-                      for k, v in result.to_dict()["comparison"].items()])
+    if len(result.evaluations) > 1:
+        report.table(["model A vs model B", "windows where A scores higher", "windows",
+                      "information gain of A over B (nats per window)"], _pairs(result))
     _figure(report, lambda ax: fplot.observed_vs_predicted(result.evaluations, result.intervals,
                                                            ax=ax, starts=starts),
             "Observed number of events in each backtest window (circles) against each "
