@@ -128,7 +128,8 @@ def backtest(catalog: Catalog, models: dict[str, PointProcessModel], start: Any,
     rng
         Seed or generator; each model and window gets an independent stream.
     archive
-        Store every forecast and its evaluation when given.
+        Store every forecast and its evaluation when given (with ``region``, so its tests
+        can be rerun from the archive on the same grid).
     progress
         Called as ``progress(done, total)``.
     region
@@ -226,7 +227,8 @@ class WindowRecord:
     recorder
         The spatial recorder (None without a region).
     archive
-        Store every forecast and its evaluation when given.
+        Store every forecast and its evaluation when given (with the recorder's testing
+        region, so ``rerun_csep_tests`` later scores it on the same grid).
     catalog_name
         The name forecasts are archived under.
     """
@@ -236,6 +238,8 @@ class WindowRecord:
         self.evals: dict[str, list[WindowEvaluation]] = {name: [] for name in models}
         self.ivals: dict[str, list[tuple[float, float]]] = {name: [] for name in models}
         self.recorder, self.archive, self.catalog_name = recorder, archive, catalog_name
+        # archived with every forecast, so its tests can be rerun on the same grid later
+        self.region = recorder.region if recorder is not None else None
 
     def add(self, out: WindowOut) -> None:
         """Record one window's results (call in window order)."""
@@ -244,7 +248,7 @@ class WindowRecord:
             self.ivals[name].append(interval)
             if self.recorder is not None:
                 self.recorder.add(fc)
-            _archive(self.archive, fc, ev, self.catalog_name)
+            _archive(self.archive, fc, ev, self.catalog_name, self.region)
 
     def result(self, edges: np.ndarray) -> BacktestResult:
         """The backtest result of the recorded windows."""
@@ -273,7 +277,8 @@ def _spatial_recorder(catalog: Catalog, region: SpatialRegion | None
 
 
 def _archive(archive: ForecastArchive | None, fc: Forecast, ev: WindowEvaluation,
-             catalog: str) -> None:
+             catalog: str, region: SpatialRegion | None) -> None:
+    """Store a window's forecast (with the testing region of a spatial run) and evaluation."""
     if archive is not None:
-        fid = archive.add(fc, catalog=catalog)
+        fid = archive.add(fc, catalog=catalog, region=region)
         archive.add_evaluation(fid, ev)
