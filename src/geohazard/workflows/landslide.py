@@ -251,9 +251,10 @@ def scenario_job(rupture: Any, grid: Path, out: Path, *, vs30: Path | None = Non
                "max_pga_g_unamplified": float(ds.pga_g.max()),
                "max_pgv_cms_unamplified": float(ds.pgv_cms.max())}
     if amplification is not None:
-        ds["pga_g_unamplified"], ds["pgv_cms_unamplified"] = ds.pga_g, ds.pgv_cms
-        ds["pga_g"] = _amplified(ds.pga_g, amplification)
-        ds["pgv_cms"] = _amplified(ds.pgv_cms, amplification)
+        for n in ("pga_g", "pgv_cms"):
+            ds[f"{n}_unamplified"] = ds[n].copy()
+            ds[n] = _amplified(ds[n], amplification)
+            ds[n].attrs["long_name"] += ", topographically amplified"
         names += ["pga_g_unamplified", "pgv_cms_unamplified"]
     paths = write_geotiffs({n: ds[n] for n in names}, out)
     figures.update({"max_pga_g": float(ds.pga_g.max()), "max_pgv_cms": float(ds.pgv_cms.max()),
