@@ -8,6 +8,8 @@ must list exactly the page's sections, in order.
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 import subprocess
 import tempfile
@@ -16,6 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
+from PIL import Image
 
 from tests.browser import FLAGS, chromium
 
@@ -98,8 +101,10 @@ def test_report_renders_without_console_messages(demo_out, name):
 def test_every_link_and_image_resolves_offline(demo_out, name):
     path = demo_out / name
     page = parse(path)
+    assert page.images, f"{name}: no figures"
     for src in page.images:
-        assert src.startswith("data:"), f"{name}: {src[:80]} is not embedded"
+        assert src.startswith("data:image/png;base64,"), f"{name}: {src[:80]} is not embedded"
+        Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).verify()  # a whole PNG
     for href in page.links:
         url = urlparse(href)
         assert url.scheme in ("", "file"), f"{name}: link to the network {href}"
