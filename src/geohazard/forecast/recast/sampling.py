@@ -5,6 +5,13 @@ whole history. The first inter-event time of every continuation is drawn conditi
 the time already elapsed since the last observed event (``X > elapsed``); after that each
 continuation evolves its own GRU state and stops on its own when it passes the horizon, so
 the work per step shrinks to the continuations still running.
+
+:func:`simulate` runs the fused float32 steps of
+:mod:`~geohazard.forecast.recast.sampling_fast` (a compiled kernel finishes the last few
+continuations, and another encodes the history) on one torch thread, so a busy machine
+slows it in proportion instead of stalling intra-op threads. :func:`simulate_reference`,
+the step-by-step sampler written with the distribution objects, draws the same laws; it
+serves models with extra features and is the reference the fused sampler is tested against.
 """
 
 from __future__ import annotations
@@ -179,9 +186,10 @@ def simulate(net: RecastNet, norm: Normaliser, history: EventSequence, duration_
     if magnitudes not in ("learned", "gr"):
         raise ParameterError(f"magnitudes must be 'learned' or 'gr', got {magnitudes!r}")
     if norm.feature_names:  # extra features: the step-by-step sampler
-        return simulate_reference(net, norm, history, duration_days, n_samples, rng,
-                                  magnitudes=magnitudes, features=features,
-                                  max_events=max_events, cache=cache)
+        with one_thread():
+            return simulate_reference(net, norm, history, duration_days, n_samples, rng,
+                                      magnitudes=magnitudes, features=features,
+                                      max_events=max_events, cache=cache)
     net.eval()
     seeds = as_generator(rng).integers(2**62, size=2)
     gen = torch.Generator().manual_seed(int(seeds[0]))
