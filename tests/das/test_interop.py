@@ -122,3 +122,25 @@ def test_report_summary_is_readable_and_states_units(sim, tmp_path):
     assert "mean squared strain rate, in (data units)^2" in summary
     assert "dB re 1 (data units)^2" in html  # the waterfall captions
     assert res.summary["report"].endswith("report.html")
+
+
+def test_projected_geometry_goes_to_the_geopackage_with_the_given_crs(sim, tmp_path, caplog):
+    import logging
+
+    import geopandas as gpd
+
+    geo = pd.read_csv(sim.geometry_csv)
+    xy = pd.DataFrame({"channel": geo["channel"], "x": 500_000.0 + geo["distance_m"],
+                       "y": 4_500_000.0 + 0 * geo["distance_m"]})
+    xy.to_csv(tmp_path / "xy.csv", index=False)
+    das = sim.weather_csv.parent / "das"
+    with caplog.at_level(logging.WARNING):
+        res = analyze(das, sim.weather_csv, tmp_path / "no_crs", tmp_path / "xy.csv",
+                      cfg=AnalysisConfig(**CFG))
+    assert "no CRS" in caplog.text and "geopackage" not in res.summary
+    assert not (tmp_path / "no_crs" / "channels.gpkg").exists()
+    res = analyze(das, sim.weather_csv, tmp_path / "crs", tmp_path / "xy.csv",
+                  cfg=AnalysisConfig(**CFG, crs="EPSG:32618"))
+    back = gpd.read_file(tmp_path / "crs" / "channels.gpkg", layer="channels")
+    assert back.crs.to_epsg() == 32618
+    np.testing.assert_allclose(back.geometry.x, xy["x"])
