@@ -300,3 +300,16 @@ def test_live_ingestion_completes_tail_window_later(tmp_path):
     shutil.copy(tmp_path / "all" / "f02.h5", live / "f02.h5")
     again = compute_band_energy(live, tmp_path / "store", cfg).load()
     pd.testing.assert_frame_equal(again, fresh)
+
+
+def test_band_edges_do_not_depend_on_the_clock_last_digits():
+    """A band edge on a bin gives the same bins at 100 Hz and at a float-timestamp 99.99999994 Hz
+    (FORESEE files read directly vs the same data through a DASCore patch)."""
+    from geohazard.das.bands import band_bins
+
+    n = 1000  # 10 s at 100 Hz: bins every 0.1 Hz, so 2 Hz and 8 Hz fall on bins 20 and 80
+    for fs in (100.0, 99.99999994, 100.00000006):
+        assert band_bins(n, fs, (2.0, 8.0)) == (20, 80)  # [lo, hi): 8 Hz itself excluded
+        assert band_bins(n, fs, (0.5, 8.0)) == (5, 80)
+    # An edge between bins still rounds up to the next bin.
+    assert band_bins(n, 100.0, (2.05, 8.05)) == (21, 81)

@@ -23,10 +23,11 @@ log = logging.getLogger(__name__)
 DEFAULT_BANDS: tuple[tuple[float, float], ...] = ((0.5, 8.0), (2.0, 8.0), (8.0, 125.0))
 NYQUIST_TOLERANCE = 1e-4  # relative: interrogator clocks are off nominal by ppm
 #: bins: a band edge this close to a frequency bin is taken to be on it.  With float POSIX
-#: timestamps a FORESEE file's fs is ~6e-10 off nominal, so an edge exactly on a bin (8 Hz
-#: in 10-s windows) may take that bin where DASCore's whole-ns clock does not; 1e-3 would
-#: fix it but changes the stored demo figures (tests/data), so that is left to a decision.
-BIN_SNAP = 1e-9
+#: timestamps a FORESEE file's fs is ~6e-10 off nominal, so without the snap an edge exactly
+#: on a bin (8 Hz in 10-s windows) would take that bin when the file is read directly and not
+#: when the same data comes through a DASCore patch (whole-ns clock). Bands are ``[lo, hi)``
+#: in bins, whatever the clock's last digits.
+BIN_SNAP = 1e-3
 
 
 class BandClippedWarning(UserWarning):
@@ -138,9 +139,7 @@ def band_bins(n: int, fs: float, band: tuple[float, float]) -> tuple[int, int]:
     if lo >= fs / 2:
         raise ParameterError(f"band {band_label(band)} starts above the Nyquist frequency "
                              f"{fs / 2:g} Hz")
-    # BIN_SNAP is kept at the value the stored figures were made with: a wider snap would
-    # stop a ppb clock offset (float POSIX timestamps) flipping a bin at an edge, but moves
-    # the golden demo figures (see BIN_SNAP)
+    # BIN_SNAP: a ppb clock offset (float POSIX timestamps) must not flip a bin at an edge
     k0 = int(np.ceil(lo * n / fs - BIN_SNAP))
     k1 = n_freq if hi >= fs / 2 else int(np.ceil(hi * n / fs - BIN_SNAP))
     if k1 <= k0:
