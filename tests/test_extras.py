@@ -107,3 +107,13 @@ def test_missing_extra_message_names_the_extra():
     assert missing_extra_message(ValueError("torch")) is None
     assert extra_for_module("rioxarray.raster_array") == "landslide"
     assert extra_for_module("dascore") == "das"
+
+
+def test_core_only_commands_of_an_extra_give_one_line(blocker, tmp_path):
+    res = run(blocker, ALL_OPTIONAL, "das", "simulate", "--out", str(tmp_path / "s"),
+              "--preset", "test")
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert res.stderr.strip().startswith("error: " + ONE_LINE.format("das"))
+    assert len(res.stderr.strip().splitlines()) == 1
+    res = run(blocker, ALL_OPTIONAL, "etas", "fit", str(blocker / "cat.csv"))
+    assert res.returncode == 0, res.stderr[-2000:]  # ETAS is in the core
