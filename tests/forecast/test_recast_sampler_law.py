@@ -141,5 +141,7 @@ def test_history_scan_equals_torch_gru(setup) -> None:
     np.testing.assert_allclose(_scan(net, rows, h0).numpy(), want_h0.numpy(), atol=2e-5)
 
 
-def test_kernels_are_compiled_functions() -> None:
+def test_kernels_are_compiled_functions_and_warm_up_loads_them() -> None:
     assert hasattr(_kernels.tail, "py_func") and hasattr(_kernels.gru_scan, "py_func")
+    _kernels.warm_up()
+    assert _kernels.tail.signatures and _kernels.gru_scan.signatures

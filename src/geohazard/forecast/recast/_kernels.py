@@ -150,3 +150,20 @@ def tail(h0: np.ndarray, last_t: np.ndarray, counts: np.ndarray, t1: float,
                 gi[j] = b_ih[j] + w_ih[j, 0] * np.float32(x0) + w_ih[j, 1] * np.float32(x1)
             _gru_step(h, gi, w_hh, b_hh, gh)
     return rows[:n], times[:n], mags[:n], n_full
+
+
+def warm_up() -> None:
+    """Load the compiled kernels now (from numba's cache; compiled on the very first use).
+
+    The first call of any compiled function in a process also initialises LLVM (about half a
+    second); a caller that times its sampling calls, or wants the cost paid at start-up, calls
+    this first.
+    """
+    C, K = 2, 2
+    f32 = np.float32
+    gru_scan(np.zeros((1, 3 * C), f32), np.zeros((3 * C, C), f32), np.zeros(3 * C, f32),
+             np.zeros(C, f32))
+    tail(np.zeros((1, C), f32), np.zeros(1), np.zeros(1, np.int64), -1.0,
+         np.zeros((3 * K + 1, C), f32), np.zeros(3 * K + 1, f32), np.zeros((3 * C, 2), f32),
+         np.zeros((3 * C, C), f32), np.zeros(3 * C, f32), np.zeros(3 * C, f32), K, np.ones(7),
+         True, 1, np.random.default_rng(0))
