@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from geohazard.cli._common import (
@@ -93,12 +92,10 @@ def issue(
     settings = model_settings(config, taper_days, param_draws)
     cat = apply_mc(read_catalog(catalog, sidecar=meta), mc)
     t_start = forecast_start(cat, start, allow_extrapolation)
-    region = _region(cat, spatial, dh)  # around every event, before the Mc filter
-    if region is not None and mc is None and cat.metadata.mag_completeness is not None:
-        cat = cat.above_completeness()
+    # a located run's region: around every event, before the workflow's Mc filter
     run = issue_job(cat, t_start, models=model, days=days, samples=samples, seed=seed,
-                    checkpoint=checkpoint, archive=archive, report=report, region=region,
-                    settings=settings, status=console.status, csep_out=csep_out)
+                    checkpoint=checkpoint, archive=archive, report=report, spatial=spatial,
+                    dh=dh, settings=settings, status=console.status, csep_out=csep_out)
     for fc in run.forecasts:
         out = run.summaries[fc.model]
         console.print(kv_table(f"forecast {fc.model}", {
@@ -111,15 +108,6 @@ def issue(
     if run.report is not None:
         console.print(f"wrote {report}")
     emit_json(json_out, run.summaries)
-
-
-def _region(cat, spatial: bool, dh: float):  # noqa: ANN001, ANN202
-    """The testing region of a located run (None otherwise)."""
-    if not spatial:
-        return None
-    from geohazard.forecast.spatial_models import catalog_region
-
-    return catalog_region(cat, dh=dh)
 
 
 @app.command()
@@ -207,7 +195,7 @@ def _backtest_span(cat, start: str | None, end: str | None, days: float):  # noq
             "--end %s is after the end of the data (%s): windows after it are not scored",
             t1, cover)
         t1 = cover
-    if (t1 - t0) / pd.Timedelta(days=1) < days - 1e-9:
+    if cat.day_of(t1) - cat.day_of(t0) < days - 1e-9:
         raise InputError(f"--days {days:g}: no window that long fits between {t0} and {t1} "
                          "(the test start and the end of the data or --end)")
     return t0, t1
@@ -244,9 +232,7 @@ def run(
     from rich.progress import Progress
 
     from geohazard.catalog import read_catalog
-    from geohazard.catalog.core import to_utc
     from geohazard.distributed import open_client
-    from geohazard.exceptions import InputError
     from geohazard.forecast.archive import ForecastArchive
     from geohazard.workflows.forecast import prospective_job
 
@@ -254,19 +240,10 @@ def run(
                     every=every, refit_every=refit_every,
                     outputs={"--archive": archive, "--json": json_out})
     check_cluster_flags(scheduler, engine)
-    if refit_every is not None and (scheduler is not None or engine != "serial"):
-        raise InputError("--refit-every runs in this process: leave out --scheduler and "
-                         "--engine dask")
+    _check_refit_here(refit_every, scheduler, engine)
     settings = model_settings(config, taper_days, param_draws)
     cat = apply_mc(read_catalog(catalog), mc)
-    t_start = forecast_start(cat, start)
-    t_last = to_utc(end, "--end") if end else None
-    if t_last is not None and t_last < t_start:
-        raise InputError(f"--end {t_last} is before --start {t_start}")
-    t_fit = to_utc(fit_end, "--fit-end") if fit_end else t_start
-    if t_fit > t_start:
-        raise InputError(f"--fit-end {t_fit} is after --start {t_start}: forecasts would "
-                         "use future data")
+    t_start, t_last, t_fit = _run_times(cat, start, end, fit_end)
     store = ForecastArchive(archive)  # an existing one is checked now; a new one is created
     #                                   with the first forecast, so bad arguments leave none
     with open_client(scheduler, engine) as client, Progress(console=console) as prog:
@@ -281,6 +258,32 @@ def run(
     console.print(f"issued {len(result.issued)} forecasts, {result.skipped} already archived, "
                   f"{result.issue_times.size} issue times, {result.seconds:.1f} s")
     emit_json(json_out, result.to_dict())
+
+
+def _check_refit_here(refit_every: float | None, scheduler: str | None, engine: str) -> None:
+    """--refit-every runs in this process: refuse it with a cluster."""
+    from geohazard.exceptions import InputError
+
+    if refit_every is not None and (scheduler is not None or engine != "serial"):
+        raise InputError("--refit-every runs in this process: leave out --scheduler and "
+                         "--engine dask")
+
+
+def _run_times(cat, start: str, end: str | None, fit_end: str | None):  # noqa: ANN001, ANN202
+    """``--start``, ``--end`` and ``--fit-end`` as UTC: in order, no fit on future data."""
+    from geohazard.catalog.core import to_utc
+    from geohazard.exceptions import InputError
+
+    t_start = forecast_start(cat, start)
+    t_last = to_utc(end, "--end") if end else None
+    if t_last is not None and t_last < t_start:
+        raise InputError(f"--end {t_last} is before --start {t_start}")
+    t_fit = to_utc(fit_end, "--fit-end") if fit_end else t_start
+    if t_fit > t_start:
+        raise InputError(f"--fit-end {t_fit} is after --start {t_start}: forecasts would "
+                         "use future data")
+    return t_start, t_last, t_fit
+
 
 @app.command()
 def evaluate(

@@ -51,11 +51,10 @@ def forecast_report(
                  report=out, title=f"forecast report: {cat.metadata.name}", status=console.status)
     console.print(f"wrote {out}")
 
+
 def _backtest_end(cat, t0, backtest_end: str | None, days: float):  # noqa: ANN001, ANN202
     """``--backtest-end`` as UTC: after START by one window, inside the data (else warned)."""
     import logging
-
-    import pandas as pd
 
     from geohazard.catalog.core import to_utc
     from geohazard.exceptions import InputError
@@ -69,7 +68,7 @@ def _backtest_end(cat, t0, backtest_end: str | None, days: float):  # noqa: ANN0
             "--backtest-end %s is after the end of the data (%s): windows after it are not "
             "scored", t1, cover)
         t1 = cover
-    if (t1 - t0) / pd.Timedelta(days=1) < days - 1e-9:
+    if cat.day_of(t1) - cat.day_of(t0) < days - 1e-9:
         raise InputError(f"--backtest-end {t1}: no --days {days:g} window fits between "
                          f"--start {t0} and it (or the end of the data)")
     return t1

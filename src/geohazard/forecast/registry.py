@@ -22,7 +22,8 @@ from geohazard.forecast.forecasting import params_hash
 
 MODEL_NAMES = ("poisson", "etas", "recast")
 
-__all__ = ["MODEL_NAMES", "ModelSettings", "build_model", "fit_model", "parse_models"]
+__all__ = ["MODEL_NAMES", "ModelSettings", "above_mc", "build_model", "fit_model",
+           "parse_models"]
 
 
 class ModelSettings(RunConfig):
@@ -145,7 +146,7 @@ def fit_model(name: str, catalog: Catalog, fit_end: Any, *, spatial: bool = Fals
         raise InputError(f"unknown {'spatial ' if spatial else ''}model {name!r}; "
                          f"use one of {MODEL_NAMES}")
     fit_end = to_utc(fit_end, "fit_end")
-    catalog = _above_mc(catalog)
+    catalog = above_mc(catalog)
     info: dict[str, Any] = {"training_start": str(catalog.origin), "training_end": str(fit_end),
                             **({"spatial": True} if spatial else {})}
     if name == "recast":
@@ -157,8 +158,12 @@ def fit_model(name: str, catalog: Catalog, fit_end: Any, *, spatial: bool = Fals
     return model, {**info, **extra}
 
 
-def _above_mc(catalog: Catalog) -> Catalog:
-    """The catalog's events above its magnitude of completeness (as given when it has none)."""
+def above_mc(catalog: Catalog) -> Catalog:
+    """The catalog's events above its magnitude of completeness (as given when it has none).
+
+    The events every model is fitted on (:func:`fit_model`); the forecast workflows build
+    their simulation histories and observations from the same events.
+    """
     return catalog.above_completeness() if catalog.metadata.mag_completeness is not None \
         else catalog
 

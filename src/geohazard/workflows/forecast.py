@@ -158,70 +158,79 @@ def issue_job(catalog: Catalog, start: Any, *, models: str | Sequence[str] = "et
     Parameters
     ----------
     catalog
-        The catalog with the history (used as given: filter it above Mc first).
+        The catalog with the history; its events above Mc (sidecar ``mag_completeness``)
+        are fitted, simulated from and observed (:func:`~geohazard.forecast.registry.above_mc`).
     start
-        Forecast start (UTC); checked against the data by the caller
+        Forecast start (UTC), checked against the data by the caller
         (:func:`geohazard.forecast.models.check_forecast_start`).
     models, seed, checkpoint, spatial, settings, status
         As :func:`fit_models`.
     days, samples
         Window length and number of simulations.
-    archive
-        Forecast archive (SQLite file or SQLAlchemy URL) to store every forecast in.
-    report
-        HTML report to write.
-    dh
-        Grid cell size in degrees of the testing region (``spatial``).
-    region
-        The testing region (implies ``spatial``; default: the ``dh`` box around the events).
+    archive, report
+        Forecast archive (SQLite file or SQLAlchemy URL) to store every forecast in; HTML
+        report to write.
+    dh, region
+        The testing region (``region`` implies ``spatial``; default: the box of ``dh``-degree
+        cells around every event).
     csep_out
-        Folder to write each forecast into in pyCSEP's catalog-forecast CSV format
-        (:func:`write_csep_forecasts`).
+        Folder to write each forecast into in pyCSEP's format (:func:`write_csep_forecasts`).
 
     Returns
     -------
     ForecastRun
-        Forecasts and their summaries (with ``archive_id``, ``csep_file``, region and top
-        cells).
+        Forecasts and their summaries (``archive_id``, ``csep_file``, region, top cells).
     """
+    from geohazard.forecast.registry import above_mc
     from geohazard.forecast.spatial_models import LOCATION_FEATURES, catalog_region
 
     t_start = to_utc(start, "start")
     spatial = spatial or region is not None
     if spatial and region is None:
-        region = catalog_region(catalog, dh=dh)
+        region = catalog_region(catalog, dh=dh)  # around every event, before the Mc filter
+    catalog = above_mc(catalog)  # history and observations: the events the fit sees
     history = catalog.to_sequence(t_end=t_start, features=LOCATION_FEATURES if spatial else ())
     store = _open_archive(archive) if archive is not None else None
     fitted = fit_models(catalog, models, t_start, seed=seed, checkpoint=checkpoint,
                         spatial=spatial, settings=settings, status=status)
     forecasts = _issue_all(fitted, history, days, samples, seed, status or _quiet)
+    summaries = _summaries(forecasts, region, store, catalog.metadata.name, csep_out)
+    observed = covered_observations(catalog, forecasts[0].t_start, forecasts[0].t_end)
+    path = None if report is None else _issue_report(report, catalog, forecasts, observed,
+                                                     region)
+    return ForecastRun(forecasts, summaries, observed, region=region, report=path)
+
+
+def _summaries(forecasts: list[Forecast], region: Any, store: ForecastArchive | None,
+               catalog_name: str, csep_out: str | Path | None) -> dict[str, dict[str, Any]]:
+    """Each forecast's summary, with region and top cells, archive id and pyCSEP file."""
     summaries = {}
     for fc in forecasts:
-        summaries[fc.model] = fc.summary()
+        out = summaries[fc.model] = fc.summary()
         if region is not None:
             from geohazard.forecast.spatial_eval import top_cells
 
-            summaries[fc.model]["region"] = region.to_dict()
-            summaries[fc.model]["top_cells"] = top_cells(fc, region)
+            out["region"] = region.to_dict()
+            out["top_cells"] = top_cells(fc, region)
         if store is not None:
-            summaries[fc.model]["archive_id"] = store.add(fc, catalog=catalog.metadata.name,
-                                                          region=region)
+            out["archive_id"] = store.add(fc, catalog=catalog_name, region=region)
     if csep_out is not None:
         for fc, path in zip(forecasts, write_csep_forecasts(forecasts, csep_out), strict=True):
             summaries[fc.model]["csep_file"] = str(path)
-    observed = covered_observations(catalog, forecasts[0].t_start, forecasts[0].t_end)
-    path = None
-    if report is not None:
-        from geohazard.report.forecast import write_forecast_report
+    return summaries
 
-        located = None
-        if region is not None and observed is not None:
-            inw = catalog.in_window(forecasts[0].t_start, forecasts[0].t_end)
-            located = (np.asarray(catalog["longitude"])[inw],
-                       np.asarray(catalog["latitude"])[inw])
-        path = write_forecast_report(report, forecasts, observed_times=observed, region=region,
-                                     observed_locations=located)
-    return ForecastRun(forecasts, summaries, observed, region=region, report=path)
+
+def _issue_report(report: str | Path, catalog: Catalog, forecasts: list[Forecast],
+                  observed: np.ndarray | None, region: Any) -> Path:
+    """The forecast report, with the window's epicentres for a located run."""
+    from geohazard.report.forecast import write_forecast_report
+
+    located = None
+    if region is not None and observed is not None:
+        inw = catalog.in_window(forecasts[0].t_start, forecasts[0].t_end)
+        located = (np.asarray(catalog["longitude"])[inw], np.asarray(catalog["latitude"])[inw])
+    return write_forecast_report(report, forecasts, observed_times=observed, region=region,
+                                 observed_locations=located)
 
 
 def forecast_job(catalog: Catalog, fitted: Fitted, start: Any, *, days: float = 14.0,
@@ -233,7 +242,7 @@ def forecast_job(catalog: Catalog, fitted: Fitted, start: Any, *, days: float = 
     Parameters
     ----------
     catalog
-        The catalog with history and observations.
+        The catalog with history and observations (its events above Mc, as the fit's).
     fitted
         Name -> (fitted model, provenance), e.g. from :func:`fit_models`.
     start
@@ -254,9 +263,10 @@ def forecast_job(catalog: Catalog, fitted: Fitted, start: Any, *, days: float = 
     ForecastRun
         Forecasts, summaries, observations of the first window, backtest and report path.
     """
-    t0 = to_utc(start, "start")
-    history = catalog.to_sequence(t_end=t0)
-    forecasts = _issue_all(fitted, history, days, samples, seed, _quiet)
+    from geohazard.forecast.registry import above_mc
+
+    t0, catalog = to_utc(start, "start"), above_mc(catalog)
+    forecasts = _issue_all(fitted, catalog.to_sequence(t_end=t0), days, samples, seed, _quiet)
     observed = covered_observations(catalog, forecasts[0].t_start, forecasts[0].t_end)
     result = None
     if backtest_end is not None:
@@ -287,7 +297,7 @@ def backtest_job(catalog: Catalog, start: Any, end: Any, *,
     Parameters
     ----------
     catalog
-        The catalog (above Mc; located for ``spatial``).
+        The catalog (located for ``spatial``); its events above Mc are used, as in the fit.
     start, end
         The test period (UTC), checked by the caller.
     models, seed, checkpoint, spatial, settings, status
@@ -310,11 +320,12 @@ def backtest_job(catalog: Catalog, start: Any, end: Any, *,
         The backtest and its figures: ``to_dict()`` plus ``test_scores`` (held-out
         log-likelihood per model) and ``information_gain_per_event``.
     """
-    from geohazard.forecast.evaluation import information_gains
-    from geohazard.forecast.spatial_models import LOCATION_FEATURES, catalog_region
+    from geohazard.forecast.registry import above_mc
+    from geohazard.forecast.spatial_models import catalog_region
 
     t0, t1 = to_utc(start, "start"), to_utc(end, "end")
     region = catalog_region(catalog, dh=dh) if spatial else None
+    catalog = above_mc(catalog)  # histories, observations and scores: the events fitted
     fitted = fit_models(catalog, models, t0, seed=seed, checkpoint=checkpoint, spatial=spatial,
                         settings=settings, status=status)
     fitted_models = {k: m for k, (m, _) in fitted.items()}
@@ -324,18 +335,26 @@ def backtest_job(catalog: Catalog, start: Any, end: Any, *,
                       mag_edges=edges, rng=seed,
                       archive=_open_archive(archive) if archive is not None else None,
                       progress=progress, region=region, client=client)
-    data = result.to_dict()
-    test_seq = catalog.to_sequence(t_end=t1, t_nll_start=t0,
-                                   features=LOCATION_FEATURES if spatial else ())
-    scores = {name: m.log_likelihood(test_seq) for name, m in fitted_models.items()}
-    data["test_scores"] = {k: v.to_dict() for k, v in scores.items()}
-    data["information_gain_per_event"] = information_gains(scores)
+    data = {**result.to_dict(), **_held_out(catalog, fitted_models, t0, t1, spatial)}
     if report is not None:
         from geohazard.report.forecast import write_forecast_report
 
         write_forecast_report(report, [], backtest=result, origin=catalog.origin,
                               title=f"backtest {catalog.metadata.name}")
     return result, data
+
+
+def _held_out(catalog: Catalog, models: dict[str, Any], t0: Any, t1: Any,
+              spatial: bool) -> dict[str, Any]:
+    """Held-out log-likelihood of ``(t0, t1]`` per model and the information gains per event."""
+    from geohazard.forecast.evaluation import information_gains
+    from geohazard.forecast.spatial_models import LOCATION_FEATURES
+
+    test_seq = catalog.to_sequence(t_end=t1, t_nll_start=t0,
+                                   features=LOCATION_FEATURES if spatial else ())
+    scores = {name: m.log_likelihood(test_seq) for name, m in models.items()}
+    return {"test_scores": {k: v.to_dict() for k, v in scores.items()},
+            "information_gain_per_event": information_gains(scores)}
 
 
 def prospective_job(catalog: Catalog, archive: str | Path | ForecastArchive, start: Any,
@@ -351,7 +370,7 @@ def prospective_job(catalog: Catalog, archive: str | Path | ForecastArchive, sta
     Parameters
     ----------
     catalog
-        Events known so far.
+        Events known so far (those above Mc are used, as in the fit).
     archive
         The forecast archive (or its path or URL).
     start, end
@@ -382,24 +401,33 @@ def prospective_job(catalog: Catalog, archive: str | Path | ForecastArchive, sta
         What was issued and skipped.
     """
     from geohazard.forecast.prospective import run_prospective
-    from geohazard.forecast.registry import fit_model
+    from geohazard.forecast.registry import above_mc
 
-    store = _open_archive(archive)
-    refit = None
+    catalog, store, refit = above_mc(catalog), _open_archive(archive), None
     if fitted is None and refit_every is not None:
         fitted = {name: (None, {}) for name in _names(models)}
-
-        def refit(name: str, when: Any) -> tuple[Any, dict[str, Any]]:
-            if on_refit is not None:
-                on_refit(name, when)
-            return fit_model(name, catalog, when, settings=settings, seed=seed,
-                             checkpoint=checkpoint)
+        refit = _refitter(catalog, settings, seed, checkpoint, on_refit)
     elif fitted is None:
         fitted = fit_models(catalog, models, fit_end if fit_end is not None else start,
                             seed=seed, checkpoint=checkpoint, settings=settings, status=status)
     return run_prospective(catalog, fitted, store, start, end, every_days=every, days=days,
                            n_samples=samples, seed=seed, refit=refit,
                            refit_every_days=refit_every, progress=progress, client=client)
+
+
+def _refitter(catalog: Catalog, settings: Any, seed: int, checkpoint: Path | None,
+              on_refit: Callable[[str, Any], None] | None
+              ) -> Callable[[str, Any], tuple[Any, dict[str, Any]]]:
+    """``refit(name, when)``: fit model ``name`` on the history before ``when``."""
+    from geohazard.forecast.registry import fit_model
+
+    def refit(name: str, when: Any) -> tuple[Any, dict[str, Any]]:
+        if on_refit is not None:
+            on_refit(name, when)
+        return fit_model(name, catalog, when, settings=settings, seed=seed,
+                         checkpoint=checkpoint)
+
+    return refit
 
 
 def evaluate_job(catalog: Catalog, archive: str | Path | ForecastArchive, *, store: bool = True,
