@@ -222,3 +222,28 @@ def test_kde_score_is_more_stable_between_sample_sets_than_the_histogram():
                               - t for o, t in zip(observed, truth, strict=True)]))
            for m in change}
     assert err["kde"] < err["histogram"]
+
+
+def test_forecast_utc_of_is_the_catalogs_conversion(poisson):
+    """Forecast.utc_of inverts the catalog's day_of; window_utc is it to the microsecond."""
+    import pandas as pd
+
+    from geohazard.exceptions import CatalogError
+
+    cat = synthetic_catalog(years=5, rng=3)
+    when = pd.Timestamp("2016-02-03 04:05:06.789012345", tz="UTC")
+    history = cat.to_sequence(t_end=when)
+    fc = issue_forecast(poisson, history, 14.0, 20, name="poisson", rng=1)
+    assert fc.t_start == cat.day_of(when)
+    assert fc.utc_of(fc.t_start) == cat.utc_of(fc.t_start)  # the same conversion
+    assert abs(fc.utc_of(fc.t_start) - when) < pd.Timedelta(1, "us")  # float64 days: ~40 ns
+    days = cat.days()[:50]
+    np.testing.assert_array_equal(fc.utc_of(days).asi8, cat.utc_of(days).asi8)
+    back = cat.utc_of(days).asi8 - cat.times[:50].as_unit("ns").asi8
+    assert np.abs(back).max() <= 10  # the inverse of day_of, to float64 days' few ns
+    start, end = fc.window_utc()
+    assert start == when.round("us") and end == (when + pd.Timedelta(days=14)).round("us")
+    bare = Forecast("poisson", fc.continuations)
+    assert bare.window_utc() == (None, None)
+    with pytest.raises(CatalogError, match="forecast 'poisson' has no origin"):
+        bare.utc_of(1.0)

@@ -23,6 +23,7 @@ Results leave as pyCSEP's own objects: :func:`to_csep_forecast` gives a ``Catalo
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import io
 import logging
@@ -54,17 +55,19 @@ def _region(mag_edges: np.ndarray) -> Any:
         np.array([[0.0, 0.0]]), dh=1.0, magnitudes=np.asarray(mag_edges, dtype=np.float64))
 
 
-def _csep_catalog(times_days: np.ndarray, mags: np.ndarray, origin: pd.Timestamp,
-                  region: Any, catalog_id: int, lon: np.ndarray | float = 0.5,
-                  lat: np.ndarray | float = 0.5, depth: np.ndarray | float = 0.0) -> Any:
-    """One pyCSEP catalog; temporal forecasts put every event at the one cell's centre."""
+def _csep_catalog(epoch_ms: np.ndarray, mags: np.ndarray, region: Any, catalog_id: int,
+                  lon: np.ndarray | float = 0.5, lat: np.ndarray | float = 0.5,
+                  depth: np.ndarray | float = 0.0) -> Any:
+    """One pyCSEP catalog; temporal forecasts put every event at the one cell's centre.
+
+    ``epoch_ms`` are pyCSEP's origin times (:func:`_epoch_ms`).
+    """
     from csep.core.catalogs import CSEPCatalog
 
-    n = len(times_days)
+    n = len(epoch_ms)
     ev = np.zeros(n, dtype=CSEPCatalog.dtype)
     ev["id"] = np.char.add(f"{catalog_id}-".encode(), np.arange(n).astype("S20"))
-    epoch_ms = origin.value // 1_000_000
-    ev["origin_time"] = epoch_ms + np.round(np.asarray(times_days) * 86_400_000).astype(np.int64)
+    ev["origin_time"] = epoch_ms
     ev["latitude"], ev["longitude"], ev["depth"] = lat, lon, depth
     ev["magnitude"] = mags
     return CSEPCatalog(data=ev, catalog_id=catalog_id, region=region, compute_stats=False)
@@ -73,16 +76,28 @@ def _csep_catalog(times_days: np.ndarray, mags: np.ndarray, origin: pd.Timestamp
 def _csep_forecast(forecast: Forecast, catalogs: list[Any], region: Any) -> Any:
     from csep.core.forecasts import CatalogForecast
 
-    origin = _origin(forecast)
-    start = (origin + pd.to_timedelta(forecast.t_start, unit="D")).to_pydatetime()
-    end = (origin + pd.to_timedelta(forecast.t_end, unit="D")).to_pydatetime()
+    start, end = _anchored(forecast).window_utc()
     return CatalogForecast(catalogs=catalogs, region=region, n_cat=len(catalogs),
-                           name=forecast.model, start_time=start.astimezone(dt.UTC),
-                           end_time=end.astimezone(dt.UTC))
+                           name=forecast.model,
+                           start_time=start.to_pydatetime().astimezone(dt.UTC),
+                           end_time=end.to_pydatetime().astimezone(dt.UTC))
 
 
-def _origin(forecast: Forecast) -> pd.Timestamp:
-    return forecast.origin if forecast.origin is not None else pd.Timestamp(0, tz="UTC")
+def _anchored(forecast: Forecast) -> Forecast:
+    """The forecast with an origin (the Unix epoch when it has none)."""
+    if forecast.origin is not None:
+        return forecast
+    return dataclasses.replace(forecast, origin=pd.Timestamp(0, tz="UTC"))
+
+
+def _epoch_ms(forecast: Forecast, days: np.ndarray) -> np.ndarray:
+    """(N,) int64 pyCSEP origin times (ms since the Unix epoch) of ``days`` since the origin.
+
+    :meth:`Forecast.utc_of` (the catalog's conversion), rounded to the millisecond as
+    pyCSEP stores times.
+    """
+    utc = _anchored(forecast).utc_of(np.atleast_1d(np.asarray(days, np.float64)))
+    return utc.round("ms").as_unit("ms").asi8
 
 
 def result_dict(res: Any) -> dict[str, Any]:
@@ -128,7 +143,7 @@ def csep_catalog_evaluations(
 
     region = _region(mag_edges)
     fc = to_csep_forecast(forecast, mag_edges=mag_edges)
-    observed = _csep_catalog(observed_times, observed_mags, _origin(forecast), region, -1)
+    observed = _csep_catalog(_epoch_ms(forecast, observed_times), observed_mags, region, -1)
     return {"n_test": catalog_evaluations.number_test(fc, observed),
             "m_test": catalog_evaluations.magnitude_test(fc, observed)}
 
@@ -181,8 +196,8 @@ def csep_number_test_from_counts(counts: np.ndarray, n_observed: int, model: str
 
     edge = mag_completeness if mag_completeness is not None else 0.0
     region = _region(np.array([edge]))
-    observed = _csep_catalog(np.zeros(int(n_observed)), np.full(int(n_observed), edge),
-                             pd.Timestamp(0, tz="UTC"), region, -1)
+    observed = _csep_catalog(np.zeros(int(n_observed), np.int64),
+                             np.full(int(n_observed), edge), region, -1)
     return catalog_evaluations.number_test(
         _Counts(np.asarray(counts), model, mag_completeness), observed)
 
@@ -217,20 +232,20 @@ def to_csep_forecast(forecast: Forecast, region: SpatialRegion | None = None,
             lo = float(np.floor(mags.min() * 10) / 10) if mags.size else 0.0
         mag_edges = np.round(np.arange(lo, 9.0 + 1e-9, 0.1), 2)
     grid = _region(np.asarray(mag_edges, dtype=np.float64))
-    origin = _origin(forecast)
     cont = forecast.continuations
-    catalogs = [_csep_catalog(*cont.sample(i), origin, grid, i) for i in range(cont.n_samples)]
+    ms, at = _epoch_ms(forecast, cont.times), cont.offsets
+    catalogs = [_csep_catalog(ms[at[i]:at[i + 1]], cont.sample(i)[1], grid, i)
+                for i in range(cont.n_samples)]
     return _csep_forecast(forecast, catalogs, grid)
 
 
 # ----------------------------------------------------------------------------- spatial
-def _located_catalog(times: np.ndarray, mags: np.ndarray, lon: np.ndarray, lat: np.ndarray,
-                     origin: pd.Timestamp, region: SpatialRegion, catalog_id: int) -> Any:
+def _located_catalog(epoch_ms: np.ndarray, mags: np.ndarray, lon: np.ndarray,
+                     lat: np.ndarray, region: SpatialRegion, catalog_id: int) -> Any:
     """A pyCSEP catalog on ``region``: below-first-bin magnitudes dropped, then filter_spatial."""
     keep = np.asarray(mags) >= region.mag_edges[0] - _MAG_TOL
-    cat = _csep_catalog(np.asarray(times)[keep], np.asarray(mags)[keep], origin,
-                        region.to_csep(), catalog_id, np.asarray(lon)[keep],
-                        np.asarray(lat)[keep])
+    cat = _csep_catalog(np.asarray(epoch_ms)[keep], np.asarray(mags)[keep], region.to_csep(),
+                        catalog_id, np.asarray(lon)[keep], np.asarray(lat)[keep])
     return cat.filter_spatial(region.to_csep(), in_place=True)
 
 
@@ -240,12 +255,12 @@ def spatial_forecast_catalogs(forecast: Forecast, region: SpatialRegion) -> list
     if not cont.has_locations:
         raise InputError(f"spatial tests: forecast '{forecast.model}' has no longitude/latitude "
                          f"features (features: {sorted(cont.features)})")
-    origin = _origin(forecast)
+    ms, at = _epoch_ms(forecast, cont.times), cont.offsets
     out = []
     for i in range(cont.n_samples):
-        t, m = cont.sample(i)
         f = cont.sample_features(i)
-        out.append(_located_catalog(t, m, f["longitude"], f["latitude"], origin, region, i))
+        out.append(_located_catalog(ms[at[i]:at[i + 1]], cont.sample(i)[1], f["longitude"],
+                                    f["latitude"], region, i))
     return out
 
 
@@ -281,7 +296,7 @@ def _spatial_run(forecast: Forecast, observed: tuple[np.ndarray, ...], region: S
 
     t, m, lon, lat = _check_observed(tests, *observed)
     catalogs = spatial_forecast_catalogs(forecast, region)
-    obs = _located_catalog(t, m, lon, lat, _origin(forecast), region, -1)
+    obs = _located_catalog(_epoch_ms(forecast, t), m, lon, lat, region, -1)
     fc = _csep_forecast(forecast, catalogs, region.to_csep())
     fns = {"n_test": ce.number_test, "m_test": ce.magnitude_test, "s_test": ce.spatial_test,
            "pl_test": ce.pseudolikelihood_test}
@@ -408,12 +423,13 @@ def write_csep_forecast(forecast: Forecast, path: str | Path) -> Path:
     target = Path(path)
     if target.is_dir():
         target = target / csep_forecast_filename(forecast)
-    cont, origin = forecast.continuations, _origin(forecast)
+    cont = forecast.continuations
+    ms, at = _epoch_ms(forecast, cont.times), cont.offsets
     catalogs = []
     for i in range(cont.n_samples):
         f = cont.sample_features(i)
         where = {k: f[k] for k in ("longitude", "latitude", "depth") if k in f}
-        catalogs.append(_csep_catalog(*cont.sample(i), origin, None, i,
+        catalogs.append(_csep_catalog(ms[at[i]:at[i + 1]], cont.sample(i)[1], None, i,
                                       lon=where.get("longitude", 0.5),
                                       lat=where.get("latitude", 0.5),
                                       depth=where.get("depth", 0.0)))

@@ -18,6 +18,7 @@ import pandas as pd
 
 from geohazard.catalog.checks import check
 from geohazard.catalog.core import EventSequence
+from geohazard.exceptions import CatalogError
 from geohazard.forecast.base import Continuations
 from geohazard.forecast.protocols import PointProcessModel
 from geohazard.rng import RNGLike
@@ -66,13 +67,27 @@ class Forecast:
         """Window length in days."""
         return self.t_end - self.t_start
 
+    def utc_of(self, days: Any) -> pd.Timestamp | pd.DatetimeIndex:
+        """UTC time of ``days`` since the origin, as :meth:`Catalog.utc_of` (to the ns).
+
+        Raises :class:`~geohazard.exceptions.CatalogError` without an origin.
+        """
+        if self.origin is None:
+            raise CatalogError(f"forecast '{self.model}' has no origin: its days have no UTC "
+                               "time")
+        # the window as an event-less sequence: EventSequence.utc_of is the catalog's
+        # one days -> UTC conversion
+        window = EventSequence(np.empty(0), np.empty(0), self.t_start, self.t_end,
+                               self.t_start, origin=self.origin)
+        return window.utc_of(days)
+
     def window_utc(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """Window start and end as UTC timestamps (None without an origin)."""
         if self.origin is None:
             return None, None
         # float days carry ~1e-8 s of rounding noise: report to the microsecond
-        return ((self.origin + pd.to_timedelta(self.t_start, unit="D")).round("us"),
-                (self.origin + pd.to_timedelta(self.t_end, unit="D")).round("us"))
+        start, end = self.utc_of([self.t_start, self.t_end]).round("us")
+        return start, end
 
     # -- derived figures -----------------------------------------------------------
     @property

@@ -20,10 +20,9 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from geohazard.exceptions import NotFittedError
-from geohazard.forecast.npp import DAY, NPPData
+from geohazard.forecast.npp import NPPData
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +32,14 @@ def npp_catalog(data: NPPData) -> Any:
     from geohazard.catalog.core import Catalog, CatalogMetadata
 
     cfg = data.config
-    times = cfg.auxiliary_start + pd.to_timedelta(data.t, unit="D")
-    df = pd.DataFrame({"time": times, "magnitude": data.m, "latitude": data.lat,
-                       "longitude": data.lon})
     # the catalog keeps events strictly above mag_completeness; the protocol's ">=" rule
     mc = cfg.mc - 1e-6 if cfg.mc_rule == ">=" else cfg.mc
     md = CatalogMetadata(name=cfg.name, source=data.source, mag_completeness=mc,
                          mag_roundoff=cfg.delta_m, start=cfg.auxiliary_start,
                          end=cfg.test_end, train_start=cfg.train_start,
                          val_start=cfg.val_start, test_start=cfg.test_start)
-    return Catalog(df, md)
+    return Catalog.from_days(data.t, data.m, cfg.auxiliary_start, metadata=md,
+                             latitude=data.lat, longitude=data.lon)
 
 
 class RecastNPP:
@@ -114,4 +111,4 @@ class RecastNPP:
 
 def test_days(data: NPPData) -> float:
     """Length of the test window in days."""
-    return float((data.config.test_end - data.config.test_start) / DAY)
+    return data.config.days("test_end") - data.config.days("test_start")
