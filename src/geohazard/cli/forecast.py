@@ -138,6 +138,7 @@ def backtest(
 
     from geohazard.catalog import read_catalog
     from geohazard.distributed import open_client
+    from geohazard.forecast.registry import above_mc
     from geohazard.workflows.forecast import backtest_job
 
     check_run_flags(days=days, samples=samples, seed=seed, model=model, checkpoint=checkpoint,
@@ -145,8 +146,8 @@ def backtest(
     check_cluster_flags(scheduler, engine)
     settings = model_settings(config, taper_days, param_draws)
     cat = read_catalog(catalog, sidecar=meta)
-    if spatial:
-        cat = cat.above_completeness() if cat.metadata.mag_completeness is not None else cat
+    if spatial:  # the testing region is the box around the events above Mc
+        cat = above_mc(cat)
     t0, t1 = _backtest_span(cat, start, end, days)
     with open_client(scheduler, engine) as client, Progress(console=console) as prog:
         task = prog.add_task("windows", total=None)
