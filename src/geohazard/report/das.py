@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import html
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-from geohazard.io_utils import write_text_atomic
-
-_CSS = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
-table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0 1.5em}
-td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#eee}
-img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}h2{border-bottom:1px solid #ccc}"""
-
-
-def _img(path: Path) -> str:
-    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    return f'<img alt="{html.escape(Path(path).stem)}" src="data:image/png;base64,{data}">'
-
 
 _CAPTIONS = {
     "wind_sensitivity": "Wind slope of every channel along the fiber with its 95% interval; "
@@ -45,10 +31,6 @@ def _caption(name: str, quantity: Any) -> str:
         return (f"Band energy in {band} ({ref}) of every channel (distance along the fiber) "
                 "in every window (time).")
     return _CAPTIONS.get(name, name.replace("_", " "))
-
-
-def _figure(path: Path, caption: str) -> str:
-    return f"<figure>{_img(path)}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
 def _table(df: pd.DataFrame, max_rows: int = 30) -> str:
@@ -179,34 +161,36 @@ def render_analysis(res: Any, cfg: Any) -> dict[str, Any]:
 
 
 def write_report(res: Any, path: str | Path, figures: dict[str, Path]) -> Path:
-    """Write ``report.html`` for an :class:`~geohazard.das.pipeline.AnalysisResult`."""
+    """Write ``report.html`` for an :class:`~geohazard.das.pipeline.AnalysisResult`.
+
+    Built on the reports' base layout (:class:`~geohazard.report._html.HtmlReport`): contents,
+    captions, embedded figures and styles, offline from a file.
+    """
+    from geohazard.report._html import HtmlReport
+
     q = getattr(res, "quantity", None)
     energy = f"{q.energy_name} ({q.energy_units})" if q is not None else \
         "mean square of the band-passed signal"
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>DAS storm noise"
-             f"</title><style>{_CSS}</style></head><body>",
-             "<h1>DAS storm noise analysis</h1>",
-             f"<p>Band energy is the {html.escape(energy)} of the band-passed signal per "
-             "channel and window (Parseval, ideal band); decibels are relative to 1 in those "
-             "units. Wind fits use dry windows; rain fits use the rain rate averaged over "
-             "each window.</p>",
-             "<h2>Summary</h2>", _kv(res.summary)]
+    rep = HtmlReport("DAS storm noise analysis")
+    rep.paragraph(f"Band energy is the {energy} of the band-passed signal per channel and "
+                  "window (Parseval, ideal band); decibels are relative to 1 in those units. "
+                  "Wind fits use dry windows; rain fits use the rain rate averaged over each "
+                  "window.")
+    rep.heading("Summary").html(_kv(res.summary))
     fig_order = [k for k in figures if k.startswith("waterfall")] + \
         [k for k in ("wind_sensitivity", "wind_fit", "map", "spectra", "resonance_wind",
                 "event_slopes") if k in figures]
-    parts.append("<h2>Figures</h2>")
-    parts += [_figure(figures[k], _caption(k, q)) for k in fig_order]
+    rep.heading("Figures")
+    for k in fig_order:
+        rep.figure(figures[k], _caption(k, q))
     wind_units = res.wind_fits["response_units"].iat[0] \
         if "response_units" in res.wind_fits and len(res.wind_fits) else "response units"
-    parts += ["<h2>Sources along the fiber</h2>", _table(res.sources),
-              "<h2>Storm events</h2>", _table(res.events),
-              "<h2>Resonances of pole channels (1-8 Hz)</h2>",
-              _table(getattr(res, "resonance_fits", None)),
-              "<h2>Strongest wind sensitivity</h2>",
-              f"<p>Slope in {html.escape(str(wind_units))} per m/s of wind, with its 95% "
-              "interval (slope_lo, slope_hi).</p>",
-              _table(res.wind_fits.nlargest(15, "slope")),
-              "<h2>Event slope against rain volume (drain channels)</h2>",
-              _table(res.volume_fits),
-              "</body></html>"]
-    return write_text_atomic(path, "\n".join(parts))
+    rep.heading("Sources along the fiber").html(_table(res.sources))
+    rep.heading("Storm events").html(_table(res.events))
+    rep.heading("Resonances of pole channels (1-8 Hz)").html(
+        _table(getattr(res, "resonance_fits", None)))
+    rep.heading("Strongest wind sensitivity").paragraph(
+        f"Slope in {wind_units} per m/s of wind, with its 95% interval (slope_lo, slope_hi).")
+    rep.html(_table(res.wind_fits.nlargest(15, "slope")))
+    rep.heading("Event slope against rain volume (drain channels)").html(_table(res.volume_fits))
+    return rep.write(path)
