@@ -149,3 +149,8 @@ def test_the_checks_can_fail(tmp_path):
     page = parse(bad)
     assert page.toc != page.sections
     assert not (tmp_path / "gone.html").exists() and "gone.html" in page.links
+
+
+def test_every_page_the_demo_writes_is_checked(demo_out):
+    written = {p.relative_to(demo_out).as_posix() for p in demo_out.rglob("*.html")}
+    assert written == set(REPORTS), "a new report: add it to REPORTS"
