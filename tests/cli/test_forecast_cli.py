@@ -42,6 +42,15 @@ def test_issue_archive_report_and_evaluate(tmp_path, catalog_path):
     assert len(rows) == 1 and rows[0]["observed"] >= 0
 
 
+def test_issue_table_shows_unreached_probabilities_with_their_resolution(catalog_path):
+    """P(M>=7) that no simulation reached reads "< 1/300", not 0, on the terminal."""
+    res = run_cli("forecast", "issue", "--catalog", str(catalog_path), "--start", "2013-01-01",
+                  "--model", "poisson", "--samples", "300")
+    assert res.returncode == 0, res.stderr
+    line = next(ln for ln in res.stdout.splitlines() if "P(M≥7)" in ln)
+    assert "< 1/300" in line, line
+
+
 def test_backtest_cli(tmp_path, catalog_path):
     out = tmp_path / "b.json"
     res = run_cli("forecast", "backtest", "--catalog", str(catalog_path), "--model", "poisson",

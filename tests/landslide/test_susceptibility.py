@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -206,6 +208,9 @@ def test_run_demo_recovers_model(tmp_path):
     assert "Landslide susceptibility" in html and "data:image/png;base64" in html
     assert "http://" not in html and "https://" not in html  # self-contained
     summary = json.loads((tmp_path / "summary.json").read_text())
+    # The block size is a length people read (m or km), not "CRS units".
+    assert "CRS units" not in html
+    assert re.search(r"blocks of [0-9.]+ k?m\b", html), "block size without its unit"
     assert summary["cv"]["auc_mean"] == pytest.approx(s["auc_heldout_mean"])
     assert rst.read_raster(tmp_path / "susceptibility.tif").shape == (150, 150)
 

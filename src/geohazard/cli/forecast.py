@@ -40,6 +40,7 @@ from geohazard.cli._forecast_flags import (  # noqa: F401 - re-exported for othe
     forecast_start,
     model_settings,
 )
+from geohazard.report._format import probability
 
 app = typer.Typer(help="Issue, archive, backtest and evaluate earthquake forecasts.",
                   no_args_is_help=True)
@@ -101,7 +102,8 @@ def issue(
         console.print(kv_table(f"forecast {fc.model}", {
             "window": f"{out['start']} to {out['end']}",
             "expected count": fc.expected_count(),
-            **{f"P(M≥{m:g})": p for m, p in fc.prob_at_least_one().items()}}))
+            **{f"P(M≥{m:g})": probability(p, fc.continuations.n_samples)
+               for m, p in fc.prob_at_least_one().items()}}))
     for out in run.summaries.values():
         if "csep_file" in out:
             console.print(f"wrote {out['csep_file']} (pyCSEP catalog forecast)")

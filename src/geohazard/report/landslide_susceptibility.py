@@ -21,6 +21,14 @@ def _model_rows(model: Mapping[str, Any]) -> list[list[Any]]:
     return [[n, imp, ""] for n, imp in zip(names, model["feature_importances"], strict=True)]
 
 
+def _crs_of(raster: Any) -> Any:
+    """The CRS of a rioxarray raster, or None (the label then assumes metres)."""
+    try:
+        return raster.rio.crs
+    except AttributeError:
+        return None
+
+
 def write_report(out_dir: Path, summary: Mapping[str, Any], smap: Any, landslide: Any,
                  cv: Any, tables: Mapping[str, Any]) -> Path:
     """Write ``report.html`` (and the PNG figures beside it) for a susceptibility run.
@@ -53,7 +61,7 @@ def write_report(out_dir: Path, summary: Mapping[str, Any], smap: Any, landslide
     rep.paragraph(f"Method: {summary['method']}; {summary['n_cells']} cells, "
                   f"{summary['n_landslide_cells']} landslide cells; spatially blocked "
                   f"{len(cv.auc_folds)}-fold cross-validation with blocks of "
-                  f"{summary['block_size']:.6g} CRS units.")
+                  f"{lplot.length_label(summary['block_size'], _crs_of(smap))}.")
     rep.heading("Validation")
     rep.key_values({"held-out AUC (mean)": cv.auc_mean, "held-out AUC (std)": cv.auc_std,
                     "prediction-rate AUC": cv.prediction_rate.auc,
