@@ -188,6 +188,9 @@ def main() -> None:
                                     checkpoint=args.checkpoint if name == "recast" else None)
         models_info[name] = {"fit_s": time.perf_counter() - t0, **json.loads(
             json.dumps(info, default=str))}
+        run_json = args.checkpoint.parent / "run.json" if args.checkpoint else None
+        if name == "recast" and run_json is not None and run_json.exists():
+            models_info[name]["training"] = json.loads(run_json.read_text())
         simulate_model(cat, name, model, edges, args)
         out = {"command": "python benchmarks/forecast_scedc_paper.py " + " ".join(
                    f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
