@@ -82,3 +82,72 @@ def test_usgs_model_on_cluster_equals_windowed_serial(landslide_dir, tmp_path):
     np.testing.assert_array_equal(rst.read_raster(got.out, crs="EPSG:4326").values,
                                   rst.read_raster(serial.out, crs="EPSG:4326").values)
     assert rows[-1][0] == rows[-1][1]
+
+
+def _fault_inputs(tmp_path):
+    """A geographic grid (metric distances through a local projection) and three faults:
+    a curved thrust, a dipping strike-slip fault and a vertical one (side unknown)."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    from geohazard.landslide import faults as flt
+
+    lon = 100.0 + 0.004 * np.arange(-25, 26)
+    lat = 30.0 - 0.004 * np.arange(-19, 20)
+    rst.write_geotiff(rst.from_array(np.zeros((lat.size, lon.size)), lon, lat, "EPSG:4326"),
+                      tmp_path / "ref.tif")
+    rows = [{"slip_type": "Thrust", "dip_dir": "W", "average_dip": "30"},
+            {"slip_type": "Dextral", "dip_dir": "SE", "average_dip": "60"},
+            {"slip_type": "Sinistral", "average_dip": "90"}]
+    geoms = [LineString([(99.9, 29.9), (100.02, 30.0), (100.05, 30.2)]),
+             LineString([(99.85, 30.05), (100.2, 30.12)]),
+             LineString([(100.08, 29.8), (100.11, 29.95)])]
+    gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
+    gdf.to_file(tmp_path / "faults.gpkg")
+    return flt.read_faults(tmp_path / "faults.gpkg")
+
+
+def test_fault_factors_on_cluster_equal_windowed_serial_bit_for_bit(tmp_path):
+    """Row bands as tasks (library and ``landslide fault-factors --scheduler``)."""
+    import json
+
+    from geohazard.landslide import faults as flt
+    from geohazard.landslide.scale import fault_factors_on_cluster
+    from tests.badinput import run_main
+
+    faults = _fault_inputs(tmp_path)
+    ref = rst.read_raster(tmp_path / "ref.tif", chunks=16)
+    serial = flt.fault_factors_geotiff(faults, ref, tmp_path / "serial", rows=7)
+    cli = ["landslide", "fault-factors", "--faults", str(tmp_path / "faults.gpkg"), "--ref",
+           str(tmp_path / "ref.tif")]
+    assert run_main([*cli, "--out", str(tmp_path / "cli_serial"), "--json",
+                     str(tmp_path / "serial.json")]).code == 0
+    with local_cluster(2) as client:
+        got = fault_factors_on_cluster(faults, tmp_path / "ref.tif", tmp_path / "cluster",
+                                       client, rows=5, max_in_flight=3)  # other bands
+        res = run_main([*cli, "--out", str(tmp_path / "cli"), "--json",
+                        str(tmp_path / "cli.json"), "--scheduler", client.scheduler.address])
+    assert res.code == 0, res.err
+    bad = run_main([*cli, "--out", str(tmp_path / "x"), "--scheduler", "no way"])
+    assert bad.code == 1 and "--scheduler" in bad.err and not (tmp_path / "x").exists()
+    assert got.keys() == serial.keys() == {"distance_m", "signed_distance_m", "side",
+                                            "side_class"}
+    side = rst.read_raster(serial["side"]).values
+    assert {-1, 0, 1} <= set(np.unique(side).tolist())  # every class is exercised
+    for name, path in serial.items():
+        want = rst.read_raster(path)
+        for have in (rst.read_raster(got[name]), rst.read_raster(tmp_path / "cli" / path.name)):
+            np.testing.assert_array_equal(have.values, want.values, err_msg=name)
+            assert have.rio.crs == want.rio.crs
+            assert have.rio.transform() == want.rio.transform()
+    for name in ("side", "side_class"):  # class codes and colour table travel too
+        import rasterio
+
+        with rasterio.open(serial[name]) as a, rasterio.open(got[name]) as b:
+            assert a.dtypes == b.dtypes and a.nodata == b.nodata
+            if name == "side_class":
+                assert a.colormap(1) == b.colormap(1)
+    cli_figures = json.loads((tmp_path / "cli.json").read_text())
+    serial_figures = json.loads((tmp_path / "serial.json").read_text())
+    assert {k: v for k, v in cli_figures.items() if not k.endswith(("_tif", "_gpkg"))} == \
+        {k: v for k, v in serial_figures.items() if not k.endswith(("_tif", "_gpkg"))}

@@ -188,18 +188,34 @@ def fault_factors(
     search_km: Annotated[float, typer.Option("--search-km", help="Fault search radius.")] = 200,
     crs: CrsOpt = None,
     json_out: JsonOpt = None,
+    scheduler: SchedulerOpt = None,
+    engine: EngineOpt = "serial",
 ) -> None:
-    """Distance to fault and hanging-wall / footwall / active-side rasters, traces as GPKG."""
+    """Distance to fault and hanging-wall / footwall / active-side rasters, traces as GPKG.
+
+    With ``--scheduler`` or ``--engine dask`` each band of 256 rows is a task on the
+    cluster's workers, which open ``--ref`` at the same path; the rasters equal a serial run.
+    """
+    from geohazard.cli._common import check_cluster_flags
+    from geohazard.distributed import open_client
     from geohazard.landslide import faults as flt
     from geohazard.landslide import raster as rst
+    from geohazard.landslide.checks import remove_new_dirs
+    from geohazard.landslide.scale import fault_factors_on_cluster
     from geohazard.landslide.vector import fault_traces_with_side, write_gpkg
 
     check_flag("search_km", search_km, "--search-km")
-    with cli_terms(_FLAGS):
+    check_cluster_flags(scheduler, engine)
+    settings = {"search_radius_m": search_km * 1000.0, "right_hand_rule": right_hand_rule,
+                "progress": True}
+    with cli_terms(_FLAGS), remove_new_dirs(out):
         fl = flt.read_faults(faults)
         grid = rst.read_raster(ref, crs=crs, chunks=2048)  # lazy: only the grid is used
-        paths = flt.fault_factors_geotiff(fl, grid, out, search_radius_m=search_km * 1000.0,
-                                          right_hand_rule=right_hand_rule, progress=True)
+        with open_client(scheduler, engine) as client:
+            if client is None:
+                paths = flt.fault_factors_geotiff(fl, grid, out, **settings)
+            else:
+                paths = fault_factors_on_cluster(fl, ref, out, client, crs=crs, **settings)
         gpkg = write_gpkg(fault_traces_with_side(fl, right_hand_rule=right_hand_rule),
                           out / "faults.gpkg", layer="faults")
     side = rst.read_raster(paths["side"], chunks=2048).data

@@ -253,13 +253,17 @@ def fault_factors(
 
 @dataclass(frozen=True)
 class _Prepared:
-    """Faults near a grid, their segments in metres and a spatial index."""
+    """Faults near a grid, their segments in metres and a spatial index.
 
-    near: Any
+    Small (it grows with the fault vertices near the grid, not with the grid) and
+    picklable: a cluster run sends it to every worker once.
+    """
+
+    rows: np.ndarray  # (F,) row labels of the near faults in the fault table
     seg: _Segments
     tree: Any
     metric: Any
-    mech_codes: np.ndarray
+    mech_codes: np.ndarray  # (F,) index into MECHANISMS
 
 
 def _prepare(faults: Any, ref: xr.DataArray, search_radius_m: float,
@@ -284,7 +288,7 @@ def _prepare(faults: Any, ref: xr.DataArray, search_radius_m: float,
     seg = _build_segments(geoms, side_az, min_sin, rh)
     tree = shapely.STRtree(shapely.linestrings(np.stack([seg.a, seg.b], axis=1)))
     mech = near["mechanism"].map({m: i for i, m in enumerate(MECHANISMS)}).to_numpy()
-    return _Prepared(near, seg, tree, metric, mech.astype(np.int8))
+    return _Prepared(near.index.to_numpy(), seg, tree, metric, mech.astype(np.int8))
 
 
 def _classify(prep: _Prepared, ref: xr.DataArray, chunk: int) -> xr.Dataset:
@@ -304,7 +308,7 @@ def _classify(prep: _Prepared, ref: xr.DataArray, chunk: int) -> xr.Dataset:
         dist[s0:s0 + chunk] = d
         side[s0:s0 + chunk] = _side_of(seg, j, p) * seg.hw_side[j]
         which[s0:s0 + chunk] = seg.fault[j]
-    rows = prep.near.index.to_numpy()[which]
+    rows = prep.rows[which]
     shape = ref.shape
     coords = {"y": ref.y, "x": ref.x}
     ds = xr.Dataset({
@@ -358,9 +362,43 @@ def fault_factors_geotiff(
         return _write_fault_layers(prep, ref, out, rows, progress)
 
 
+#: Output layers of :func:`fault_factors_geotiff`: name to (GeoTIFF dtype, nodata).
+_FAULT_LAYERS = {"distance_m": ("float32", np.nan), "signed_distance_m": ("float32", np.nan),
+                "side": ("int8", -128), "side_class": ("uint8", 0)}
+
+
+def _fault_band(prep: _Prepared, band: xr.DataArray) -> dict[str, np.ndarray]:
+    """Every output layer of the cells of ``band`` (a band of rows of the reference grid).
+
+    Returns
+    -------
+    dict
+        Layer name (``distance_m``, ``signed_distance_m``, ``side``, ``side_class``) to
+        a ``(rows, nx)`` array in the layer's GeoTIFF dtype.
+    """
+    ds = _classify(prep, band, 1_000_000)
+    out = {k: ds[k].values.astype(_FAULT_LAYERS[k][0])
+           for k in _FAULT_LAYERS if k != "side_class"}
+    out["side_class"] = fault_side_codes(ds["side"].values).astype(np.uint8)
+    return out
+
+
 def _write_fault_layers(prep: _Prepared, ref: xr.DataArray, out: Path, rows: int,
                         progress: bool) -> dict[str, Path]:
-    """Write the three layers band by band, each atomically."""
+    """Write the layers band by band, here."""
+    ny = ref.shape[0]
+    bands = ((r0, _fault_band(prep, ref.isel(y=slice(r0, r0 + rows))))
+             for r0 in range(0, ny, rows))
+    return _write_fault_bands(bands, ref, out, progress)
+
+
+def _write_fault_bands(bands: Any, ref: xr.DataArray, out: Path, progress: bool = False
+                      ) -> dict[str, Path]:
+    """Write ``(first_row, _fault_band(...))`` pairs, in any order, to one GeoTIFF per layer.
+
+    Each file is written atomically (none is left when a band fails); the caller removes
+    folders it made (:func:`~geohazard.landslide.checks.remove_new_dirs`).
+    """
     import contextlib
 
     import rasterio
@@ -373,22 +411,19 @@ def _write_fault_layers(prep: _Prepared, ref: xr.DataArray, out: Path, rows: int
     base = dict(driver="GTiff", width=nx, height=ny, count=1, crs=ref.rio.crs,
                 transform=ref.rio.transform(), tiled=True, blockxsize=256, blockysize=256,
                 compress="deflate", BIGTIFF="IF_SAFER")
-    layers = {"distance_m": ("float32", np.nan), "signed_distance_m": ("float32", np.nan),
-              "side": ("int8", -128), "side_class": ("uint8", 0)}
-    paths = {k: out / f"{k}.tif" for k in layers}
+    paths = {k: out / f"{k}.tif" for k in _FAULT_LAYERS}
     with contextlib.ExitStack() as stack:
         dst = {k: stack.enter_context(rasterio.open(
             stack.enter_context(atomic_path(paths[k], suffix=".tif")), "w",
-            dtype=dt, nodata=nd, **base)) for k, (dt, nd) in layers.items()}
+            dtype=dt, nodata=nd, **base)) for k, (dt, nd) in _FAULT_LAYERS.items()}
         bar = stack.enter_context(Progress(disable=not progress, transient=True))
         task = bar.add_task("fault factors", total=ny)
-        for r0 in range(0, ny, rows):
-            band = _classify(prep, ref.isel(y=slice(r0, r0 + rows)), 1_000_000)
-            win = rasterio.windows.Window(0, r0, nx, band.sizes["y"])
-            band["side_class"] = band["side"].copy(data=fault_side_codes(band["side"].values))
+        for r0, band in bands:
+            h = band["side"].shape[0]
+            win = rasterio.windows.Window(0, r0, nx, h)
             for k, d in dst.items():
-                d.write(band[k].values.astype(layers[k][0]), 1, window=win)
-            bar.advance(task, band.sizes["y"])
+                d.write(band[k], 1, window=win)
+            bar.advance(task, h)
         style_band(dst["side_class"], FAULT_SIDE_CLASSES)
         for d in dst.values():
             d.close()

@@ -12,6 +12,12 @@ the raster's size, and a block recomputed after a worker died is written once):
 * :func:`run_usgs_on_cluster` (``run_jessee2018(..., client=)``): one task per block of
   output rows; the worker opens the inputs from their paths and warps its block; the
   client adds the blocks' aggregates in row order, so the result equals the windowed run.
+* :func:`fault_factors_on_cluster`: one task per band of rows carrying the reference
+  raster's path, the band's first row and the settings; the client prepares the fault
+  segments near the grid once (small: they grow with the faults, not the grid) and sends
+  them to every worker once; each worker opens the grid lazily, classifies its band's
+  cells with the serial path's code and returns every layer, so the outputs equal
+  :func:`~geohazard.landslide.faults.fault_factors_geotiff` bit for bit.
 * :func:`write_on_cluster`: any Dask-backed rasters, e.g. lazy rioxarray chunks
   (:func:`~geohazard.landslide.raster.read_raster` with ``chunks``) through the lazy
   terrain functions or the USGS model; the graph holds paths and windows, never cells.
@@ -36,8 +42,8 @@ from geohazard.landslide.checks import check_param, remove_new_dirs
 
 log = logging.getLogger(__name__)
 
-__all__ = ["run_usgs_on_cluster", "terrain_on_cluster", "terrain_tile_task",
-           "usgs_rows_task", "write_on_cluster"]
+__all__ = ["fault_factors_on_cluster", "fault_rows_task", "run_usgs_on_cluster",
+           "terrain_on_cluster", "terrain_tile_task", "usgs_rows_task", "write_on_cluster"]
 
 
 def terrain_on_cluster(
@@ -177,6 +183,94 @@ def terrain_tile_task(win: tuple[int, int, int, int], dem_path: str, shape: tupl
         blocks = [tk._run_block(p, geom, cached, shape, win, radius).astype(np.float32)
                   for p in products]
     return win, blocks, read.valid
+
+
+# --------------------------------------------------------------------------- fault factors
+def fault_factors_on_cluster(
+    faults: Any,
+    ref_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    client: Any,
+    *,
+    crs: Any = None,
+    rows: int = 256,
+    search_radius_m: float = 200_000.0,
+    vertical_dip_deg: float = 80.0,
+    min_sin: float = 0.26,
+    right_hand_rule: bool = False,
+    max_in_flight: int | None = None,
+    progress: bool = False,
+) -> dict[str, Path]:
+    """Fault factors of a reference grid computed on a cluster, one task per band of rows.
+
+    The client reads nothing of the grid but its coordinates, and prepares the fault
+    segments near it once (as the serial path does); they go to every worker once.  Each
+    task carries the grid's path, its band's first row and the settings; the worker
+    opens the grid lazily and classifies the band's cells with the serial path's code.
+    The client writes the bands as they finish, so the GeoTIFFs equal
+    :func:`~geohazard.landslide.faults.fault_factors_geotiff` with the same grid bit
+    for bit, whatever the band size.
+
+    Parameters
+    ----------
+    faults
+        GeoDataFrame from :func:`~geohazard.landslide.faults.read_faults`.
+    ref_path
+        Raster defining the output grid (only its grid is used), readable at this path by
+        every worker.
+    out_dir
+        Output folder: the layers of
+        :func:`~geohazard.landslide.faults.fault_factors_geotiff`.
+    client
+        A :class:`distributed.Client` (:func:`geohazard.distributed.get_client`).
+    crs
+        CRS of a reference raster that has none.
+    rows
+        Rows per band (one task each).
+    search_radius_m, vertical_dip_deg, min_sin, right_hand_rule
+        As in :func:`~geohazard.landslide.faults.fault_factors`.
+    max_in_flight
+        Bands computed at a time (default: twice the cluster's threads).
+    progress
+        Show a rich progress bar.
+
+    Returns
+    -------
+    dict
+        Layer name to path.
+    """
+    from geohazard.distributed import map_unordered
+    from geohazard.landslide import faults as flt
+
+    check_param("block_rows", rows)
+    ref = rst.read_raster(ref_path, crs=crs, chunks=2048)  # lazy: only the grid is used
+    prep = flt._prepare(faults, ref, search_radius_m, vertical_dip_deg, min_sin,
+                        right_hand_rule)
+    starts = list(range(0, ref.shape[0], int(rows)))
+    shared = client.scatter(prep, broadcast=True, hash=False)
+    tasks = map_unordered(client, fault_rows_task, starts, str(ref_path), crs, int(rows),
+                          shared, max_in_flight=max_in_flight)
+    out = Path(out_dir)
+    with remove_new_dirs(out):
+        return flt._write_fault_bands((band for _, band in tasks), ref, out, progress)
+
+
+def fault_rows_task(r0: int, ref_path: str, crs: Any, rows: int, prep: Any
+                    ) -> tuple[int, dict[str, np.ndarray]]:
+    """One cluster task: every fault-factor layer of grid rows ``r0:r0 + rows``.
+
+    The worker opens the reference grid lazily from its path (no cell is read: only the
+    band's coordinates are used) and runs the serial path's classification.
+
+    Returns
+    -------
+    tuple
+        ``r0`` and the band's layers (name to array in the layer's GeoTIFF dtype).
+    """
+    from geohazard.landslide import faults as flt
+
+    ref = rst.read_raster(ref_path, crs=crs, chunks=2048)
+    return r0, flt._fault_band(prep, ref.isel(y=slice(r0, r0 + rows)))
 
 
 def write_on_cluster(layers: dict[str, xr.DataArray], folder: str | os.PathLike[str],
