@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from geohazard.exceptions import InputError
 from geohazard.forecast.base import Continuations
@@ -31,11 +31,13 @@ def _nb_or_poisson_logpmf(sim_counts: np.ndarray, k: np.ndarray) -> np.ndarray:
     n = sim_counts.size
     mean = max(float(sim_counts.mean()), 1.0 / (n + 1.0))
     var = float(sim_counts.var(ddof=1)) if n > 1 else mean
-    if var <= mean * (1.0 + 1e-9):
-        return stats.poisson.logpmf(k, mean)
+    k = np.asarray(k, dtype=np.float64)
+    if var <= mean * (1.0 + 1e-9):  # Poisson log-pmf (scipy.stats.poisson's formula)
+        return special.xlogy(k, mean) - special.gammaln(k + 1.0) - mean
     p = mean / var
-    r = mean * p / (1.0 - p)
-    return stats.nbinom.logpmf(k, r, p)
+    r = mean * p / (1.0 - p)  # negative binomial log-pmf (scipy.stats.nbinom's formula)
+    return (special.gammaln(r + k) - special.gammaln(k + 1.0) - special.gammaln(r)
+            + r * np.log(p) + special.xlog1py(k, -p))
 
 
 def smoothed_count_logpmf(
@@ -122,7 +124,7 @@ def kde_count_logpmf(
     z_lo = (np.log(kk + 0.5)[None, :] - y) / h
     log_mass = _log_normal_interval(z_lo, z_hi)
     log_kde = _logsumexp_weighted(log_mass, w)
-    log_norm = np.log1p(-float(w @ stats.norm.cdf((np.log(0.5) - y[:, 0]) / h)))
+    log_norm = np.log1p(-float(w @ special.ndtr((np.log(0.5) - y[:, 0]) / h)))
     log_kde = log_kde - log_norm
     log_floor = np.log(alpha) + _nb_or_poisson_logpmf(sims, kk)
     n = sims.size
@@ -132,8 +134,10 @@ def kde_count_logpmf(
 def _log_normal_interval(z_lo: np.ndarray, z_hi: np.ndarray) -> np.ndarray:
     """``log(Phi(z_hi) - Phi(z_lo))`` accurate in both tails (``z_lo < z_hi``)."""
     upper = z_lo > 0  # both in the upper tail: difference of survival functions
-    a = np.where(upper, stats.norm.logsf(z_lo), stats.norm.logcdf(z_hi))
-    b = np.where(upper, stats.norm.logsf(z_hi), stats.norm.logcdf(z_lo))
+    # log Phi = log_ndtr, log(1 - Phi(z)) = log_ndtr(-z): scipy.stats.norm's own formulas,
+    # without importing scipy.stats (0.4 s of every forecast command's start-up)
+    a = np.where(upper, special.log_ndtr(-z_lo), special.log_ndtr(z_hi))
+    b = np.where(upper, special.log_ndtr(-z_hi), special.log_ndtr(z_lo))
     with np.errstate(divide="ignore"):
         return a + np.log1p(-np.exp(b - a))
 
