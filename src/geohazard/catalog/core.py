@@ -191,7 +191,7 @@ class EventSequence:
         """UTC time of ``days`` since :attr:`origin`, as :meth:`Catalog.utc_of`."""
         if self.origin is None:
             raise CatalogError("sequence has no origin: its days have no UTC time")
-        return _utc_of(days, self.origin)
+        return utc_of_days(days, self.origin)
 
 
 class Catalog:
@@ -412,7 +412,7 @@ class Catalog:
 
         A scalar gives a Timestamp, an array a DatetimeIndex; both rounded to the nanosecond.
         """
-        return _utc_of(days, self.origin)
+        return utc_of_days(days, self.origin)
 
     def in_window(self, t0: float, t1: float) -> np.ndarray:
         """(N,) bool: events in the half-open window ``(t0, t1]`` of days since the origin.
@@ -550,8 +550,12 @@ def window_mask(days: np.ndarray, t0: float, t1: float) -> np.ndarray:
     return (days > t0) & (days <= t1)
 
 
-def _utc_of(days: Any, origin: pd.Timestamp) -> pd.Timestamp | pd.DatetimeIndex:
-    """UTC time of float64 ``days`` since ``origin``, rounded to the nanosecond."""
+def utc_of_days(days: Any, origin: pd.Timestamp) -> pd.Timestamp | pd.DatetimeIndex:
+    """UTC time of float64 ``days`` since ``origin``, rounded to the nanosecond.
+
+    The one days -> UTC conversion (:meth:`Catalog.utc_of`, :meth:`EventSequence.utc_of` and
+    forecasts' dates all use it), for code that holds an origin but no catalog.
+    """
     arr = np.asarray(days, dtype=np.float64)
     ns = np.round(arr * _DAY_NS).astype(np.int64) + origin.as_unit("ns").value
     out = pd.to_datetime(ns.ravel(), unit="ns", utc=True)

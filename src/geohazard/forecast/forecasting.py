@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geohazard.catalog.checks import check
-from geohazard.catalog.core import EventSequence
+from geohazard.catalog.core import EventSequence, utc_of_days
 from geohazard.exceptions import CatalogError
 from geohazard.forecast.base import Continuations
 from geohazard.forecast.protocols import PointProcessModel
@@ -75,11 +75,7 @@ class Forecast:
         if self.origin is None:
             raise CatalogError(f"forecast '{self.model}' has no origin: its days have no UTC "
                                "time")
-        # the window as an event-less sequence: EventSequence.utc_of is the catalog's
-        # one days -> UTC conversion
-        window = EventSequence(np.empty(0), np.empty(0), self.t_start, self.t_end,
-                               self.t_start, origin=self.origin)
-        return window.utc_of(days)
+        return utc_of_days(days, self.origin)
 
     def window_utc(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """Window start and end as UTC timestamps (None without an origin)."""

@@ -49,8 +49,8 @@ def fan_chart(
     x: Any = edges - forecast.t_start
     start = None
     if forecast.origin is not None:
-        start = forecast.origin + pd.to_timedelta(forecast.t_start, unit="D")
-        x = start + pd.to_timedelta(x, unit="D")
+        start = forecast.utc_of(forecast.t_start)
+        x = forecast.utc_of(edges)
     color = model_color(forecast.model, 0)
     for (lo, hi), alpha in (((2.5, 97.5), 0.15), ((5, 95), 0.25), ((25, 75), 0.4)):
         ax.fill_between(x, np.percentile(cum, lo, axis=0), np.percentile(cum, hi, axis=0),
@@ -60,7 +60,7 @@ def fan_chart(
         obs: Any = np.sort(np.asarray(observed_times)) - forecast.t_start
         steps: Any = np.concatenate(([0.0], obs, [edges[-1] - forecast.t_start]))
         if start is not None:
-            steps = start + pd.to_timedelta(steps, unit="D")
+            steps = forecast.utc_of(steps + forecast.t_start)
         ax.step(steps,
                 np.concatenate(([0], np.arange(1, obs.size + 1), [obs.size])),
                 where="post", color="k", lw=1.5, label="observed")

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from geohazard.catalog.core import utc_of_days
 from geohazard.forecast.backtest import BacktestResult
 from geohazard.forecast.forecasting import Forecast
 from geohazard.plotting import forecast as fplot
@@ -164,7 +165,7 @@ def forecast_section(report: HtmlReport, forecast: Forecast,
 def _window_starts(result: BacktestResult, origin: pd.Timestamp | None) -> Any:
     if origin is None:
         return None
-    return origin + pd.to_timedelta(np.asarray(result.windows)[:, 0], unit="D")
+    return utc_of_days(np.asarray(result.windows)[:, 0], origin)
 
 
 def _pairs(result: BacktestResult) -> list[list[Any]]:
@@ -189,7 +190,7 @@ def backtest_section(report: HtmlReport, result: BacktestResult,
     report.heading("Backtest")
     starts = _window_starts(result, origin)
     w = np.asarray(result.windows)
-    span = (f"{starts[0]:%Y-%m-%d} to {(origin + pd.to_timedelta(w[-1, 1], unit='D')):%Y-%m-%d}"
+    span = (f"{starts[0]:%Y-%m-%d} to {utc_of_days(w[-1, 1], origin):%Y-%m-%d}"
             if starts is not None else f"day {w[0, 0]:.1f} to {w[-1, 1]:.1f}")
     report.paragraph(f"{len(w)} consecutive windows of {w[0, 1] - w[0, 0]:g} days, {span}. "
                      "Each window's forecast is scored against its observed count: the count "
