@@ -169,6 +169,7 @@ def _check_train_flags(opts: dict[str, Any]) -> None:
         raise InputError(f"--accelerator must be one of {', '.join(ACCELERATORS)}, got "
                          f"{opts['accelerator']!r}")
     _int_in("--threads", opts["threads"], 0, 1024)
+    _int_in("--num-nodes", opts["num_nodes"], 1, 100_000)
 
 
 def _config(opts: dict[str, Any], feats: tuple[str, ...]) -> Any:
@@ -177,7 +178,8 @@ def _config(opts: dict[str, Any], feats: tuple[str, ...]) -> Any:
     changes: dict[str, Any] = {"seed": opts["seed"], "features": feats,
                                "strategy": _strategy(opts["strategy"]),
                                "accelerator": opts["accelerator"],
-                               "devices": _devices(opts["devices"])}
+                               "devices": _devices(opts["devices"]),
+                               "num_nodes": opts["num_nodes"]}
     for flag, key in (("max_epochs", "max_epochs"), ("hidden", "hidden"), ("lr", "lr"),
                       ("batch_size", "batch_windows"), ("patience", "patience"),
                       ("dropout", "dropout")):
@@ -201,7 +203,8 @@ def _fit(model: Any, cat: Any, resume: bool) -> Any:
         raise InputError(f"{reason}; rerun with --no-resume to start afresh (this "
                          "replaces the folder's run), or give another --out") from None
     except TrainerSetupError as exc:
-        raise InputError(f"--accelerator/--devices/--strategy: {exc.reason}") from None
+        raise InputError(f"--accelerator/--devices/--num-nodes/--strategy: {exc.reason}"
+                         ) from None
 
 
 @app.command("train")
@@ -227,7 +230,12 @@ def train(
     ] = False,
     features: Annotated[str, typer.Option(help="Extra features, comma separated (depth,x,y).")
                         ] = "",
-    devices: Annotated[str, typer.Option(help="Lightning devices (1, 4, auto).")] = "1",
+    devices: Annotated[str, typer.Option(help="Lightning devices per node (1, 4, auto).")
+                       ] = "1",
+    num_nodes: Annotated[int, typer.Option(
+        "--num-nodes", help="Machines in a multi-node run (with --strategy ddp): start the "
+        "same command on each, with MASTER_ADDR, MASTER_PORT and NODE_RANK set (or under "
+        "torchrun / SLURM); rank 0 writes --out, which every node must see to resume.")] = 1,
     strategy: Annotated[str, typer.Option(help="Lightning strategy (auto, ddp).")] = "auto",
     accelerator: Annotated[str, typer.Option(help="cpu, gpu or auto.")] = "cpu",
     resume: Annotated[bool, typer.Option(
@@ -253,9 +261,14 @@ def train(
     run_dir = out or Path("recast-runs") / f"{cat.metadata.name or catalog.stem}-s{seed}"
     _writable_dir("--out", run_dir)
     model = _fit(Recast(cfg, work_dir=run_dir), cat, resume)
+    info = model.fit_info_
+    if info.global_rank != 0:  # rank 0 alone exports, scores and writes --json
+        console.print(f"rank {info.global_rank} of {info.world_size}: trained "
+                      f"{info.epochs} epochs; last weights sha256 {info.last_weights_sha256}",
+                      soft_wrap=True)
+        return
     ckpt = model.save(run_dir / "model.pt")
     scores = model.score_catalog(cat)
-    info = model.fit_info_
     rows = {"epochs": info.epochs, "wall seconds": info.wall_s,
             "stopped early": info.stopped_early, **_split_rows(scores), "checkpoint": ckpt}
     console.print(kv_table(f"RECAST on {cat.metadata.name or catalog.name}", rows))
@@ -263,6 +276,8 @@ def train(
                          "wall_s": info.wall_s, "stopped_early": info.stopped_early,
                          "checkpoint": str(ckpt), "config": cfg.to_dict(),
                          "data_fingerprint": info.data_fingerprint,
+                         "world_size": info.world_size,
+                         "last_weights_sha256": info.last_weights_sha256,
                          "splits": _summary(scores)})
 
 

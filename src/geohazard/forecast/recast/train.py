@@ -17,10 +17,19 @@ Checkpoints: Lightning's ``last.ckpt`` (written at every epoch end) lets a kille
 the run's identity (data fingerprint and settings), which must match the new run's
 (:mod:`~geohazard.forecast.recast.runstate`). The exported model file is a plain dict of
 tensors and numbers read with ``torch.load(weights_only=True)``.
+
+Several processes (``devices`` per node times ``num_nodes``, strategy ``"ddp"``): every
+rank seeds the same way, so the replicas start equal; each epoch's windows are cut and
+ordered as in one process, then dealt to the ranks in turn (padded to equal counts) so
+every rank takes the same number of steps; gradients are averaged (DDP), so the replicas
+stay equal. Validation runs on the whole validation batch on every rank. Global rank 0
+alone writes the run folder (which must be on a filesystem every node sees to resume);
+at the end it reads the best checkpoint and sends its weights to the other ranks.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import signal
@@ -96,6 +105,7 @@ class TrainConfig:
     seed: int = 0
     accelerator: str = "cpu"
     devices: int | str = 1
+    num_nodes: int = 1
     strategy: str = "auto"
     max_time_s: float | None = None
 
@@ -116,7 +126,7 @@ class TrainConfig:
     def check(self) -> None:
         """Raise :class:`ParameterError` for settings outside their ranges."""
         for name in ("hidden", "n_components", "window", "batch_windows", "max_epochs",
-                     "feature_components", "val_window"):
+                     "feature_components", "val_window", "num_nodes"):
             if getattr(self, name) < 1:
                 raise ParameterError(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("warmup", "val_warmup", "patience", "seed"):
@@ -167,7 +177,11 @@ class _EpochLog(Callback):
 
 @dataclass
 class FitInfo:
-    """What a training run did."""
+    """What a training run did (on this process: ``global_rank`` of ``world_size``).
+
+    ``last_weights_sha256`` is :func:`weights_sha256` of the weights after the last
+    training step: the ranks of a multi-process run agree on it.
+    """
 
     epochs: int
     wall_s: float
@@ -176,6 +190,74 @@ class FitInfo:
     stopped_early: bool
     config: dict[str, Any]
     data_fingerprint: str = ""
+    world_size: int = 1
+    global_rank: int = 0
+    last_weights_sha256: str = ""
+
+
+def weights_sha256(state_dict: dict[str, torch.Tensor]) -> str:
+    """SHA-256 of a state dict's names, dtypes, shapes and values (order-independent)."""
+    h = hashlib.sha256()
+    for name in sorted(state_dict):
+        t = state_dict[name].detach().cpu().contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.float().numpy()
+                 .tobytes())
+    return h.hexdigest()
+
+
+class _RankShards(torch.utils.data.Sampler):
+    """The windows of an epoch dealt to the ranks in turn: rank r takes items r, r+W, ...
+
+    The epoch's order is the wrapped sampler's (the same on every rank); it is padded from
+    its start to a multiple of the world size W, so every rank takes the same number of
+    steps. In one process (no process group) it is the wrapped order itself. The rank and
+    W are read from :mod:`torch.distributed` when iterated (after the strategy set it up).
+    """
+
+    def __init__(self, sampler: EpochSampler) -> None:
+        self.sampler = sampler
+
+    @staticmethod
+    def _rank_world() -> tuple[int, int]:
+        dist = torch.distributed
+        if dist.is_available() and dist.is_initialized():
+            return dist.get_rank(), dist.get_world_size()
+        return 0, 1
+
+    def __iter__(self) -> Iterator[int]:
+        rank, world = self._rank_world()
+        order = list(self.sampler)
+        if world > 1:
+            pad = -len(order) % world
+            order = (order + order[:pad])[rank::world]
+        return iter(order)
+
+    def __len__(self) -> int:
+        world = self._rank_world()[1]
+        return -(-len(self.sampler) // world)
+
+
+class _Finish(Callback):
+    """At the end of training: the last weights' digest; in DDP, rank 0's best weights.
+
+    Rank 0 reads the best checkpoint it wrote and broadcasts its weights, so the other
+    ranks need no access to the run folder.
+    """
+
+    def __init__(self, ckpt: ModelCheckpoint, work_dir: Path) -> None:
+        self.ckpt, self.work_dir = ckpt, work_dir
+        self.last_sha256 = ""
+        self.best_state: dict[str, torch.Tensor] | None = None
+
+    def on_train_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        self.last_sha256 = weights_sha256(module.state_dict())
+        if trainer.world_size > 1:
+            state = None
+            if trainer.is_global_zero:
+                best = _best_path(self.ckpt, self.work_dir)
+                state = load_torch_file(best, "RECAST training checkpoint")["state_dict"]
+            self.best_state = trainer.strategy.broadcast(state, src=0)
 
 
 def split_sequences(catalog: Catalog, features: tuple[str, ...] = ()
@@ -196,7 +278,8 @@ def _loaders(cfg: TrainConfig, train: GapArrays, val: GapArrays
     ds = WindowDataset(train, cfg.window, cfg.warmup)
     sampler = EpochSampler(ds, cfg.seed)
     # a private generator: the loader's own draw never touches the global torch RNG
-    loader = torch.utils.data.DataLoader(ds, batch_size=cfg.batch_windows, sampler=sampler,
+    loader = torch.utils.data.DataLoader(ds, batch_size=cfg.batch_windows,
+                                         sampler=_RankShards(sampler),
                                          collate_fn=ds.collate,
                                          generator=torch.Generator().manual_seed(cfg.seed))
     return loader, val_loader, sampler
@@ -227,14 +310,16 @@ def _trainer(cfg: TrainConfig, work_dir: Path, progress: bool, extra: list[Callb
                            every_n_epochs=1, enable_version_counter=False)
     stop = EarlyStopping(monitor="val_nll", mode="min", patience=cfg.patience,
                          min_delta=cfg.min_delta, check_finite=True)
-    callbacks: list[Callback] = [ckpt, last, stop, _EpochLog(), *extra]
+    callbacks: list[Callback] = [ckpt, last, stop, _EpochLog(), _Finish(ckpt, work_dir),
+                                 *extra]
     if progress:
         callbacks.append(RichProgressBar(leave=False))
     kwargs: dict[str, Any] = {}
     if cfg.max_time_s:
         kwargs["max_time"] = {"seconds": float(cfg.max_time_s)}
     trainer = pl.Trainer(
-        accelerator=cfg.accelerator, devices=cfg.devices, strategy=cfg.strategy,
+        accelerator=cfg.accelerator, devices=cfg.devices, num_nodes=cfg.num_nodes,
+        strategy=cfg.strategy, use_distributed_sampler=False,  # _RankShards deals windows
         max_epochs=cfg.max_epochs, callbacks=callbacks, logger=False,
         enable_progress_bar=progress, enable_model_summary=False, deterministic=False,
         num_sanity_val_steps=0, default_root_dir=str(work_dir), gradient_clip_val=5.0,
@@ -277,6 +362,8 @@ def _fit(trainer: pl.Trainer, module: RecastLightning, loaders: tuple[Any, Any],
             warnings.filterwarnings("ignore", ".*does not have many workers.*")
             warnings.filterwarnings("ignore", ".*is smaller than the logging interval.*")
             warnings.filterwarnings("ignore", ".*Checkpoint directory .* exists and is not empty.*")
+            # every rank validates the whole batch with the same weights: nothing to sync
+            warnings.filterwarnings("ignore", ".*sync_dist=True.*")
             trainer.fit(module, *loaders, ckpt_path=ckpt_path, weights_only=True)
     except SystemExit:
         if state.interrupted:
@@ -294,7 +381,8 @@ def _trainer_or_error(cfg: TrainConfig, work_dir: Path, progress: bool, extra: l
     except (MisconfigurationException, ValueError, RuntimeError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise TrainerSetupError(f"{cfg.accelerator!r} / {cfg.devices!r} / {cfg.strategy!r} "
-                                f"not usable here ({msg})") from None
+                                f"/ {cfg.num_nodes} node(s) not usable here ({msg})"
+                                ) from None
 
 
 def fit_module(cfg: TrainConfig, norm: Normaliser, train_seq: EventSequence,
@@ -328,6 +416,7 @@ def _fit_module(cfg: TrainConfig, norm: Normaliser, train_seq: EventSequence,
     _check_scored(train, train_seq, "train")
     _check_scored(val, val_seq, "val")
     identity = run_identity(cfg, data_fingerprint(train_seq, val_seq, norm, cfg.features))
+    identity["config"].pop("num_nodes", None)  # run control, as devices (runstate.RUN_CONTROL)
     saved, ck = saved_identity(work_dir) if resume else (None, None)
     if saved is not None:
         compare_identity(work_dir, saved, identity, LAST if ck is not None else RUN_FILE)
@@ -336,7 +425,8 @@ def _fit_module(cfg: TrainConfig, norm: Normaliser, train_seq: EventSequence,
     state = ResumeState(identity, sampler)
     trainer, ckpt, stop = _trainer_or_error(cfg, work_dir, progress, [state])
     if ck is None:
-        reset_run_folder(work_dir, identity)
+        if trainer.global_rank == 0:  # the other ranks never write the run folder
+            reset_run_folder(work_dir, identity)
     else:
         log.info("resuming from %s", work_dir / LAST)
     run = ck[CKPT_KEY] if ck is not None else {}
@@ -345,16 +435,32 @@ def _fit_module(cfg: TrainConfig, norm: Normaliser, train_seq: EventSequence,
         _fit(trainer, module, (train_loader, val_loader),
              str(work_dir / LAST) if ck is not None else None, state)
     wall = time.perf_counter() - t0
-    best = _best_path(ckpt, work_dir)
-    module.load_state_dict(load_torch_file(best, "RECAST training checkpoint")["state_dict"])
-    module.eval()
+    best = _restore_best(module, trainer, ckpt, work_dir)
     if run.get("should_stop"):
         epochs, score, early = int(run["epochs_done"]), run.get("best_score"), True
     else:
         epochs, score = int(trainer.current_epoch), ckpt.best_model_score
         early = bool(stop.stopped_epoch)
+    finish = next(c for c in trainer.callbacks if isinstance(c, _Finish))
     info = FitInfo(epochs=epochs, wall_s=wall,
                    best_val_nll_per_day=float(score) if score is not None else math.nan,
                    best_checkpoint=str(best), stopped_early=early, config=cfg.to_dict(),
-                   data_fingerprint=identity["data"])
+                   data_fingerprint=identity["data"], world_size=int(trainer.world_size),
+                   global_rank=int(trainer.global_rank),
+                   last_weights_sha256=finish.last_sha256)
     return module, info
+
+
+def _restore_best(module: RecastLightning, trainer: pl.Trainer, ckpt: ModelCheckpoint,
+                  work_dir: Path) -> str:
+    """Load the best weights into ``module`` (in DDP: those rank 0 sent); their path."""
+    finish = next(c for c in trainer.callbacks if isinstance(c, _Finish))
+    if finish.best_state is not None:
+        module.load_state_dict(finish.best_state)
+        best = ckpt.best_model_path or str(work_dir / LAST)
+    else:
+        best = _best_path(ckpt, work_dir)
+        module.load_state_dict(load_torch_file(best, "RECAST training checkpoint")
+                               ["state_dict"])
+    module.eval()
+    return str(best)
