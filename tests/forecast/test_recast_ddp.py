@@ -85,3 +85,18 @@ def test_two_node_ddp_training_agrees_on_weights_and_rank0_alone_writes(tmp_path
     assert not (tmp_path / "node1").exists() and not (tmp_path / "node1.json").exists()
     model = torch.load(tmp_path / "node0" / "model.pt", weights_only=True)
     assert isinstance(model, dict)
+
+
+def test_multinode_how_to_commands_exist():
+    """The how-to's ``geohazard`` commands name real sub-commands and flags (--num-nodes)."""
+    import typer
+
+    from geohazard.cli.main import app
+    from tests.test_docs import DOCS, _check_command, _shell_commands
+
+    commands = _shell_commands((DOCS / "how-to" / "recast-multinode.md").read_text())
+    assert len(commands) >= 3 and all("--num-nodes" in argv for _, argv in commands)
+    group = typer.main.get_command(app)
+    bad = [f"{line}: {err}" for line, argv in commands
+           if (err := _check_command(group, argv)) is not None]
+    assert not bad, "\n".join(bad)
