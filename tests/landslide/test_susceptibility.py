@@ -210,6 +210,8 @@ def test_run_demo_recovers_model(tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     # The block size is a length people read (m or km), not "CRS units".
     assert "CRS units" not in html
+    assert "discrimination (0.5 is chance" in html  # the summary verdict comes first
+    assert html.index("Held-out AUC") < html.index("Validation")
     assert re.search(r"blocks of [0-9.]+ k?m\b", html), "block size without its unit"
     assert summary["cv"]["auc_mean"] == pytest.approx(s["auc_heldout_mean"])
     assert rst.read_raster(tmp_path / "susceptibility.tif").shape == (150, 150)

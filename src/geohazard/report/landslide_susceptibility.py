@@ -21,6 +21,34 @@ def _model_rows(model: Mapping[str, Any]) -> list[list[Any]]:
     return [[n, imp, ""] for n, imp in zip(names, model["feature_importances"], strict=True)]
 
 
+def _auc_words(auc: float) -> str:
+    """Hosmer & Lemeshow's (2000) reading of a ROC AUC."""
+    if auc >= 0.9:
+        return "outstanding"
+    if auc >= 0.8:
+        return "excellent"
+    if auc >= 0.7:
+        return "acceptable"
+    return "poor"
+
+
+def _verdicts(cv: Any) -> list[tuple[str, str]]:
+    """The summary in plain words: held-out skill, and a gap that suggests over-fitting."""
+    auc, sd = cv.auc_mean, cv.auc_std
+    out = [(f"Held-out AUC {auc:.2f} ± {sd:.2f} over {len(cv.auc_folds)} spatial blocks: "
+            f"{_auc_words(auc)} discrimination (0.5 is chance, 1 perfect; Hosmer & "
+            "Lemeshow 2000).", "good" if auc >= 0.7 else "warn")]
+    gap = cv.success_rate.auc - cv.prediction_rate.auc
+    if gap > 0.05:
+        out.append((f"The model ranks its training landslides better than held-out ones "
+                    f"(success-rate AUC {cv.success_rate.auc:.2f} vs prediction-rate "
+                    f"{cv.prediction_rate.auc:.2f}): it may be over-fitted.", "warn"))
+    else:
+        out.append((f"Success-rate and prediction-rate AUCs agree ({cv.success_rate.auc:.2f} "
+                    f"and {cv.prediction_rate.auc:.2f}): no sign of over-fitting.", "info"))
+    return out
+
+
 def _crs_of(raster: Any) -> Any:
     """The CRS of a rioxarray raster, or None (the label then assumes metres)."""
     try:
@@ -58,6 +86,8 @@ def write_report(out_dir: Path, summary: Mapping[str, Any], smap: Any, landslide
     from geohazard.plotting import landslide as lplot
 
     rep = HtmlReport("Landslide susceptibility")
+    for text, tone in _verdicts(cv):
+        rep.summary(text, tone)
     rep.paragraph(f"Method: {summary['method']}; {summary['n_cells']} cells, "
                   f"{summary['n_landslide_cells']} landslide cells; spatially blocked "
                   f"{len(cv.auc_folds)}-fold cross-validation with blocks of "
