@@ -115,78 +115,67 @@ def _pair(r2, dt, mj, lDj, Dj, lognormj, dFDj, dFsj, s, logk, alpha, c, p, taper
     return lw, lf, dD, ds
 
 
-@nb.njit(cache=True)
-def _marginal_terms(t, x, y, mexc, lo, targets, bg, theta, taper, lD, lognorm, dF_dlD, dF_dls,
-                    s, r2max, lam_out):
-    """``sum_i log(bg_i + sum_j w_ij f_ij)`` and its gradient in ``(log d, log s, gamma)``.
+@nb.njit(cache=True, inline="always")
+def _target_sums(i, bn, weighted, ll, t, x, y, mexc, lo, lD, D, lognorm, dF_dlD, dF_dls, s,
+                 r2max, logk, alpha, c, p, taper):
+    """Sums over the look-back parents of target ``i`` with background ``bn``.
 
-    ``lam_out`` gets the space-time intensities of the targets.
+    Returns ``ll`` (plus ``sum_j (w_j / bn) log f_j`` when ``weighted``), ``lam`` and the
+    three gradient sums: ``lam = bn + sum_j w_j f_j`` and ``sum_j w_j f_j d log f_j``
+    (marginal), or ``lam = sum_j w_j`` and ``sum_j (w_j / bn) d log f_j`` (weighted).
+    """
+    lam, g0, g1, g2 = 0.0 if weighted else bn, 0.0, 0.0, 0.0
+    for j in range(lo[i], i):
+        dt = t[i] - t[j]
+        if dt <= 0.0:
+            continue
+        r2 = (x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2
+        if r2 > r2max:
+            continue
+        lw, lf, dD, ds = _pair(r2, dt, mexc[j], lD[j], D[j], lognorm[j], dF_dlD[j],
+                               dF_dls[j], s, logk, alpha, c, p, taper)
+        if weighted:
+            rho = math.exp(lw) / bn
+            lam += rho * bn
+            ll += rho * lf
+        else:
+            rho = math.exp(lw + lf)
+            lam += rho
+        g0 += rho * dD
+        g1 += rho * ds
+        g2 += rho * dD * LN10 * mexc[j]
+    return ll, lam, g0, g1, g2
+
+
+@nb.njit(cache=True)
+def _spatial_terms(t, x, y, mexc, lo, targets, bg, theta, taper, lD, lognorm, dF_dlD, dF_dls,
+                   s, r2max, weighted, lam_out):
+    """Spatial objective and gradient in ``(log d, log s, gamma)`` over target events.
+
+    ``weighted`` False: ``sum_i log(bg_i + sum_j w_ij f_ij)`` (``lam_out`` gets the
+    space-time intensities). True: ``sum_ij (w_ij / bg_i) log f_ij`` with ``bg_i`` the
+    temporal intensity (``lam_out`` gets the temporal look-back sums).
     """
     logk, alpha, c, p = math.log(theta[1]), theta[2], theta[3], theta[4]
     D = np.exp(lD)
     ll = 0.0
     grad = np.zeros(3)
     for n in range(targets.size):
-        i = targets[n]
-        lam, g0, g1, g2 = bg[n], 0.0, 0.0, 0.0
-        for j in range(lo[i], i):
-            dt = t[i] - t[j]
-            if dt <= 0.0:
-                continue
-            r2 = (x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2
-            if r2 > r2max:
-                continue
-            lw, lf, dD, ds = _pair(r2, dt, mexc[j], lD[j], D[j], lognorm[j], dF_dlD[j],
-                                   dF_dls[j], s, logk, alpha, c, p, taper)
-            contrib = math.exp(lw + lf)
-            lam += contrib
-            g0 += contrib * dD
-            g1 += contrib * ds
-            g2 += contrib * dD * LN10 * mexc[j]
+        ll, lam, g0, g1, g2 = _target_sums(targets[n], bg[n], weighted, ll, t, x, y, mexc, lo,
+                                           lD, D, lognorm, dF_dlD, dF_dls, s, r2max, logk,
+                                           alpha, c, p, taper)
         lam_out[n] = lam
-        if lam > 0.0:
+        if weighted:
+            grad[0] += g0
+            grad[1] += g1
+            grad[2] += g2
+        elif lam > 0.0:
             ll += math.log(lam)
             grad[0] += g0 / lam
             grad[1] += g1 / lam
             grad[2] += g2 / lam
         else:
             ll += -np.inf
-    return ll, grad
-
-
-@nb.njit(cache=True)
-def _weighted_terms(t, x, y, mexc, lo, targets, bg, theta, taper, lD, lognorm, dF_dlD, dF_dls,
-                    s, r2max, lam_out):
-    """``sum_ij (w_ij / bg_i) log f_ij`` (``bg_i`` the temporal intensity) and its gradient.
-
-    ``lam_out`` gets the temporal look-back sums of the targets.
-    """
-    logk, alpha, c, p = math.log(theta[1]), theta[2], theta[3], theta[4]
-    D = np.exp(lD)
-    ll = 0.0
-    grad = np.zeros(3)
-    for n in range(targets.size):
-        i = targets[n]
-        lam, g0, g1, g2 = 0.0, 0.0, 0.0, 0.0
-        for j in range(lo[i], i):
-            dt = t[i] - t[j]
-            if dt <= 0.0:
-                continue
-            r2 = (x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2
-            if r2 > r2max:
-                continue
-            lw, lf, dD, ds = _pair(r2, dt, mexc[j], lD[j], D[j], lognorm[j], dF_dlD[j],
-                                   dF_dls[j], s, logk, alpha, c, p, taper)
-            rho = math.exp(lw) / bg[n]
-            lam += rho * bg[n]
-            ll += rho * lf
-            g0 += rho * dD
-            g1 += rho * ds
-            g2 += rho * dD * LN10 * mexc[j]
-        lam_out[n] = lam
-        grad[0] += g0
-        grad[1] += g1
-        grad[2] += g2
     return ll, grad
 
 
@@ -227,9 +216,9 @@ class _Problem:
         """Total objective and gradient at ``x = (log d, log s, gamma)``."""
         s = math.exp(xv[1])
         terms = _per_parent(self.mexc, float(xv[0]), s, float(xv[2]), self.r2max)
-        kernel = _weighted_terms if self.weighted else _marginal_terms
-        ll, grad = kernel(self.t, self.x, self.y, self.mexc, self.lo, self.targets, self.bg,
-                          self.theta, self.taper, *terms, s, self.r2max, self.lam)
+        ll, grad = _spatial_terms(self.t, self.x, self.y, self.mexc, self.lo, self.targets,
+                                  self.bg, self.theta, self.taper, *terms, s, self.r2max,
+                                  self.weighted, self.lam)
         return float(ll), grad
 
     def __call__(self, xv: np.ndarray) -> tuple[float, np.ndarray]:
