@@ -47,6 +47,7 @@ import numpy as np
 import xarray as xr
 
 from geohazard.exceptions import InputError, ParameterError, RasterError
+from geohazard.landslide import usgs_model
 from geohazard.landslide.checks import (
     check_param,
     check_slope_values,
@@ -54,44 +55,21 @@ from geohazard.landslide.checks import (
     remove_new_dirs,
 )
 from geohazard.landslide.shakemap import ShakeMapGrid, read_shakemap_grid
+from geohazard.landslide.usgs_model import *  # noqa: F403 - the model's names are this module's
 from geohazard.landslide.usgs_model import (
-    ALERT_COLOURS,
-    AUTHALIC_RADIUS_KM,
     COEFFICIENT_MAX,
-    SLOPE_UNITS,
     JesseeCoefficients,
     aggregate_area_km2,
     alert_level,
-    areal_coverage,
     cell_area_km2,
-    jessee_logit,
     jessee_probability,
-    population_alert_level,
-    population_exposure,
     slope_to_degrees,
 )
 
 log = logging.getLogger(__name__)
 PathLike = str | os.PathLike[str]
 
-__all__ = [
-    "ALERT_COLOURS",
-    "AUTHALIC_RADIUS_KM",
-    "COEFFICIENT_MAX",
-    "SLOPE_UNITS",
-    "JesseeCoefficients",
-    "JesseeResult",
-    "aggregate_area_km2",
-    "alert_level",
-    "areal_coverage",
-    "cell_area_km2",
-    "jessee_logit",
-    "jessee_probability",
-    "population_alert_level",
-    "population_exposure",
-    "run_jessee2018",
-    "slope_to_degrees",
-]
+__all__ = ["JesseeResult", "run_jessee2018", *usgs_model.__all__]
 
 # --------------------------------------------------------------------------- full model run
 
