@@ -100,3 +100,23 @@ def test_multinode_how_to_commands_exist():
     bad = [f"{line}: {err}" for line, argv in commands
            if (err := _check_command(group, argv)) is not None]
     assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize(("flags", "culprit"), [
+    (["--num-nodes", "0"], "--num-nodes"),
+    (["--num-nodes", "2", "--strategy", "ddp"], ["--num-nodes 2", "MASTER_ADDR"]),  # no env
+    (["--accelerator", "tpu"], "--accelerator"),  # Lightning's missing torch_xla, one line
+])
+def test_bad_multinode_flags_are_one_line_and_write_nothing(tmp_path, monkeypatch, flags,
+                                                            culprit):
+    for name in ("MASTER_ADDR", "SLURM_NTASKS", "TORCHELASTIC_RUN_ID"):
+        monkeypatch.delenv(name, raising=False)
+    from geohazard.catalog.io import write_catalog
+    from tests.badinput import Case, check_case
+    from tests.forecast.recast._synth import renewal_catalog
+
+    def setup(tmp):
+        write_catalog(renewal_catalog(300, seed=1), tmp / "cat.csv")
+
+    check_case(Case("multinode", ["recast", "train", "{tmp}/cat.csv", "--out", "{tmp}/run",
+                                  *flags], culprit, setup), tmp_path, tmp_path)

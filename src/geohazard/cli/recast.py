@@ -170,6 +170,23 @@ def _check_train_flags(opts: dict[str, Any]) -> None:
                          f"{opts['accelerator']!r}")
     _int_in("--threads", opts["threads"], 0, 1024)
     _int_in("--num-nodes", opts["num_nodes"], 1, 100_000)
+    _check_nodes(opts["num_nodes"])
+
+
+#: Environment variables by which a process learns its place in a multi-node run.
+_NODE_ENV = ("MASTER_ADDR", "SLURM_NTASKS", "TORCHELASTIC_RUN_ID")
+
+
+def _check_nodes(num_nodes: int) -> None:
+    """Refuse ``--num-nodes > 1`` in a process that cannot find the other nodes.
+
+    Without it the process would wait for them at 127.0.0.1 for half an hour.
+    """
+    if num_nodes > 1 and not any(os.environ.get(k) for k in _NODE_ENV):
+        raise InputError(f"--num-nodes {num_nodes}: this process does not know where the "
+                         "other nodes are: set MASTER_ADDR, MASTER_PORT and NODE_RANK on each "
+                         "machine, or start the command with torchrun or srun (see "
+                         "docs/how-to/recast-multinode.md)")
 
 
 def _config(opts: dict[str, Any], feats: tuple[str, ...]) -> Any:

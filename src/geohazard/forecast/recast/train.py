@@ -378,7 +378,7 @@ def _trainer_or_error(cfg: TrainConfig, work_dir: Path, progress: bool, extra: l
                       ) -> tuple[pl.Trainer, ModelCheckpoint, EarlyStopping]:
     try:
         return _trainer(cfg, work_dir, progress, extra)
-    except (MisconfigurationException, ValueError, RuntimeError) as exc:
+    except (MisconfigurationException, ValueError, RuntimeError, ImportError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise TrainerSetupError(f"{cfg.accelerator!r} / {cfg.devices!r} / {cfg.strategy!r} "
                                 f"/ {cfg.num_nodes} node(s) not usable here ({msg})"
