@@ -108,7 +108,7 @@ def _fault_inputs(tmp_path):
 
 
 def test_fault_factors_on_cluster_equal_windowed_serial_bit_for_bit(tmp_path):
-    """Row bands as tasks (library and ``landslide fault-factors --scheduler``)."""
+    """Row bands as tasks (library, ``fault-factors --scheduler`` and ``--engine dask``)."""
     import json
 
     from geohazard.landslide import faults as flt
@@ -128,6 +128,8 @@ def test_fault_factors_on_cluster_equal_windowed_serial_bit_for_bit(tmp_path):
         res = run_main([*cli, "--out", str(tmp_path / "cli"), "--json",
                         str(tmp_path / "cli.json"), "--scheduler", client.scheduler.address])
     assert res.code == 0, res.err
+    local = run_main([*cli, "--out", str(tmp_path / "local"), "--engine", "dask"])
+    assert local.code == 0, local.err  # a LocalCluster of worker processes, closed after
     bad = run_main([*cli, "--out", str(tmp_path / "x"), "--scheduler", "no way"])
     assert bad.code == 1 and "--scheduler" in bad.err and not (tmp_path / "x").exists()
     assert got.keys() == serial.keys() == {"distance_m", "signed_distance_m", "side",
@@ -136,7 +138,8 @@ def test_fault_factors_on_cluster_equal_windowed_serial_bit_for_bit(tmp_path):
     assert {-1, 0, 1} <= set(np.unique(side).tolist())  # every class is exercised
     for name, path in serial.items():
         want = rst.read_raster(path)
-        for have in (rst.read_raster(got[name]), rst.read_raster(tmp_path / "cli" / path.name)):
+        for have in (rst.read_raster(got[name]), rst.read_raster(tmp_path / "cli" / path.name),
+                     rst.read_raster(tmp_path / "local" / path.name)):
             np.testing.assert_array_equal(have.values, want.values, err_msg=name)
             assert have.rio.crs == want.rio.crs
             assert have.rio.transform() == want.rio.transform()
