@@ -82,3 +82,38 @@ def interval_outlines(ax: Axes, x: Any, lo: Any, hi: Any, color: str, index: int
     style = LINE_STYLES[index % len(LINE_STYLES)]
     ax.step(x, lo, where="post", color=color, ls=style, lw=1.3, label=label)
     ax.step(x, hi, where="post", color=color, ls=style, lw=1.3)
+
+
+def count_intervals(ax: Axes, series: dict[str, tuple[Any, Any, Any, Any]], n_positions: int,
+                    width: float, step: Any) -> tuple[bool, float]:
+    """Each model's 95% count intervals, in its colour, beside the other models'.
+
+    ``series`` maps model name -> ``(x, lo, hi, expected)`` over ``n_positions`` positions
+    ``step`` apart. Up to :data:`DENSE_BARS` bars, side-by-side bars (dodged within ``width``
+    of a step) with the expected count as a dash; above, outlines. Returns whether the
+    outlines were drawn and the largest upper bound (at least 1).
+    """
+    dense = n_positions * len(series) > DENSE_BARS
+    offsets = [0.0] * len(series) if dense else dodge(len(series), width)
+    top = 1.0
+    for i, (name, (x, lo, hi, expected)) in enumerate(series.items()):
+        xi = x + offsets[i] * step
+        label = f"{name}: 95% interval"
+        if dense:
+            interval_outlines(ax, xi, lo, hi, model_color(name, i), i, label)
+        else:
+            interval_bars(ax, xi, lo, hi, expected, model_color(name, i),
+                          bar_width(n_positions, len(series)), label)
+        top = max(top, float(np.nanmax(hi)) if np.isfinite(hi).any() else 1.0)
+    return dense, top
+
+
+def finish_count_axes(ax: Axes, dense: bool, top: float) -> None:
+    """The expected-count legend entry (bars only), the count axis to ``top``, grid, legend."""
+    if not dense:
+        ax.plot([], [], linestyle="none", marker="_", ms=9, mew=2, color="0.15",
+                label="expected count")
+    count_axis_symlog(ax, top)
+    ax.grid(axis="y", color="0.9", lw=0.8)
+    ax.legend(fontsize=8, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+              frameon=False)

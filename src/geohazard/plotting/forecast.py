@@ -14,14 +14,10 @@ from geohazard.forecast.evaluation import WindowEvaluation
 from geohazard.forecast.forecasting import Forecast
 from geohazard.forecast.spatial_eval import SpatialMap
 from geohazard.plotting._style import (
-    DENSE_BARS,
     LINE_STYLES,
-    bar_width,
-    count_axis_symlog,
+    count_intervals,
     date_axis,
-    dodge,
-    interval_bars,
-    interval_outlines,
+    finish_count_axes,
     model_color,
 )
 
@@ -106,34 +102,18 @@ def observed_vs_predicted(
     if starts is not None:
         pos = pd.DatetimeIndex(starts)
         step = np.median(np.diff(pos)) if len(pos) > 1 else pd.Timedelta(days=1)
-    dense = len(first) * len(windows) > DENSE_BARS
-    offsets = [0.0] * len(windows) if dense else dodge(len(windows), 0.5)
-    top = 1.0
-    for i, (name, evals) in enumerate(windows.items()):
-        x = pos + offsets[i] * step
-        iv = intervals[name]
-        label = f"{name}: 95% interval"
-        if dense:
-            interval_outlines(ax, x, iv[:, 0], iv[:, 1], model_color(name, i), i, label)
-        else:
-            interval_bars(ax, x, iv[:, 0], iv[:, 1], [e.expected for e in evals],
-                          model_color(name, i), bar_width(len(first), len(windows)), label)
-        top = max(top, float(np.nanmax(iv[:, 1])))
+    series = {name: (pos, intervals[name][:, 0], intervals[name][:, 1],
+                     [e.expected for e in evals]) for name, evals in windows.items()}
+    dense, top = count_intervals(ax, series, len(first), 0.5, step)
     obs = [e.observed for e in first]
     ax.plot(pos, obs, "ko", ms=2.5 if dense else 4, mfc="white", label="observed count")
-    if not dense:
-        ax.plot([], [], linestyle="none", marker="_", ms=9, mew=2, color="0.15",
-                label="expected count")
-    count_axis_symlog(ax, max(top, float(max(obs, default=0))))
     if starts is not None:
         date_axis(ax)
         ax.set_xlabel("forecast window start (UTC)")
     else:
         ax.set_xlabel("forecast window number")
     ax.set_ylabel("events in the window")
-    ax.grid(axis="y", color="0.9", lw=0.8)
-    ax.legend(fontsize=8, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.2),
-              frameon=False)
+    finish_count_axes(ax, dense, max(top, float(max(obs, default=0))))
     return ax
 
 

@@ -11,14 +11,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from geohazard.plotting._style import (
-    DENSE_BARS,
     LINE_STYLES,
-    bar_width,
-    count_axis_symlog,
+    count_intervals,
     date_axis,
-    dodge,
-    interval_bars,
-    interval_outlines,
+    finish_count_axes,
     model_color,
 )
 
@@ -61,35 +57,20 @@ def record_timeline(rows: Sequence[dict[str, Any]], ax: Axes | None = None) -> A
     groups = _by_model(rows)
     starts = sorted({pd.Timestamp(r["window_start"]) for r in rows})
     step = (np.median(np.diff(starts)) if len(starts) > 1 else pd.Timedelta(days=1))
-    dense = len(starts) * len(groups) > DENSE_BARS
-    offsets = [0.0] * len(groups) if dense else dodge(len(groups), 0.6)
-    top = 1.0
-    for i, (name, rs) in enumerate(groups.items()):
-        t = pd.to_datetime([r["window_start"] for r in rs]) + offsets[i] * step
-        lo, hi = _quantile(rs, "q025"), _quantile(rs, "q975")
-        label = f"{name}: 95% interval"
-        if dense:
-            interval_outlines(ax, t, lo, hi, model_color(name, i), i, label)
-        else:
-            interval_bars(ax, t, lo, hi, [r["expected"] for r in rs], model_color(name, i),
-                  bar_width(len(starts), len(groups)), label)
-        top = max(top, float(np.nanmax(hi)) if np.isfinite(hi).any() else 1.0)
+    series = {name: (pd.to_datetime([r["window_start"] for r in rs]), _quantile(rs, "q025"),
+                     _quantile(rs, "q975"), [r["expected"] for r in rs])
+              for name, rs in groups.items()}
+    dense, top = count_intervals(ax, series, len(starts), 0.6, step)
     first = next(iter(groups.values()), [])
     if first:
         obs = [r["observed"] for r in first]
         ax.plot(pd.to_datetime([r["window_start"] for r in first]), obs, "ko",
                 ms=2.5 if dense else 4, mfc="white", label="observed count")
         top = max(top, float(np.nanmax(np.asarray(obs, float))))
-    if not dense:
-        ax.plot([], [], linestyle="none", marker="_", ms=9, mew=2, color="0.15",
-                label="expected count")
-    count_axis_symlog(ax, top)
     date_axis(ax)
     ax.set_xlabel("forecast issue date (UTC)")
     ax.set_ylabel("events in the forecast window")
-    ax.grid(axis="y", color="0.9", lw=0.8)
-    ax.legend(fontsize=8, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.2),
-              frameon=False)
+    finish_count_axes(ax, dense, top)
     return ax
 
 
