@@ -125,8 +125,10 @@ def test_fault_factors_on_cluster_equal_windowed_serial_bit_for_bit(tmp_path):
     with local_cluster(2) as client:
         got = fault_factors_on_cluster(faults, tmp_path / "ref.tif", tmp_path / "cluster",
                                        client, rows=5, max_in_flight=3)  # other bands
-        res = run_main([*cli, "--out", str(tmp_path / "cli"), "--json",
-                        str(tmp_path / "cli.json"), "--scheduler", client.scheduler.address])
+        # relative paths from another folder than the workers': they get absolute ones
+        res = run_main(["landslide", "fault-factors", "--faults", "faults.gpkg", "--ref",
+                        "ref.tif", "--out", "cli", "--json", "cli.json", "--scheduler",
+                        client.scheduler.address], cwd=tmp_path)
     assert res.code == 0, res.err
     local = run_main([*cli, "--out", str(tmp_path / "local"), "--engine", "dask"])
     assert local.code == 0, local.err  # a LocalCluster of worker processes, closed after

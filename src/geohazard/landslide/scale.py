@@ -97,7 +97,8 @@ def terrain_on_cluster(
     wins = list(ter.iter_windows(shape, tile))
     out = Path(out_dir)
     paths = {p: out / f"{p}.tif" for p in products}
-    tasks = map_unordered(client, terrain_tile_task, wins, str(dem_path), shape,
+    # absolute: workers started in another folder find the file on a shared file system
+    tasks = map_unordered(client, terrain_tile_task, wins, str(Path(dem_path).absolute()), shape,
                           client.scatter(geom, broadcast=True, hash=False), products, radius,
                           max_in_flight=max_in_flight)
     with remove_new_dirs(out):
@@ -248,8 +249,8 @@ def fault_factors_on_cluster(
                         right_hand_rule)
     starts = list(range(0, ref.shape[0], int(rows)))
     shared = client.scatter(prep, broadcast=True, hash=False)
-    tasks = map_unordered(client, fault_rows_task, starts, str(ref_path), crs, int(rows),
-                          shared, max_in_flight=max_in_flight)
+    tasks = map_unordered(client, fault_rows_task, starts, str(Path(ref_path).absolute()),
+                          crs, int(rows), shared, max_in_flight=max_in_flight)
     out = Path(out_dir)
     with remove_new_dirs(out):
         return flt._write_fault_bands((band for _, band in tasks), ref, out, progress)
