@@ -31,7 +31,7 @@ from geohazard.exceptions import ParameterError
 log = logging.getLogger(__name__)
 
 __all__ = ["ENGINES", "active_client", "check_scheduler", "get_client", "map_unordered",
-           "open_client"]
+           "open_client", "share"]
 
 ENGINES = ("serial", "dask")
 _ADDRESS = re.compile(r"^((tcp|tls|ucx|ws|wss)://)?([\w.\-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?/?$")
@@ -134,6 +134,23 @@ def open_client(scheduler: str | None = None, engine: str = "serial", *, n_worke
     finally:
         if client is not None and client is not before:
             client.close()
+
+
+def _same(obj: Any) -> Any:
+    return obj
+
+
+def share(client: Any, *objs: Any) -> list[Any]:
+    """Futures of ``objs`` for tasks to share, which survive the death of any worker.
+
+    Each object is the result of a one-step task that holds it, so the scheduler can
+    recompute it on another worker if every copy is lost with a killed worker. Scattered
+    data cannot be recomputed: a task depending on it is then cancelled ("already
+    forgotten"; dask/distributed#3149), which is what a worker killed mid-backtest did. Keep
+    the objects moderate in size (a catalog, fitted models): they travel through the
+    scheduler once.
+    """
+    return [client.submit(_same, obj, pure=False) for obj in objs]
 
 
 def map_unordered(client: Any, func: Callable[..., Any], items: Sequence[Any],

@@ -71,13 +71,12 @@ def backtest_on_cluster(
     eight tasks per worker thread, so short windows do not drown in per-task overhead).
     The result does not depend on it: every window keeps its own generators.
     """
-    from geohazard.distributed import map_unordered
+    from geohazard.distributed import map_unordered, share
 
     edges, items, recorder, feats = plan_windows(catalog, models, start, end, days, rng, region)
     batches = _batches(items, windows_per_task, client)
-    # fresh keys (hash=False): no race with the release of an earlier run's identical data
-    shared_catalog, shared_models = client.scatter([catalog, models], broadcast=True,
-                                                   hash=False)
+    # shared as recomputable tasks, not scattered: a killed worker loses no input
+    shared_catalog, shared_models = share(client, catalog, models)
     keep = archive is not None or recorder is not None  # else only scores travel back
     record = WindowRecord(models, recorder, archive, catalog.metadata.name)
     ready: dict[int, list[WindowOut]] = {}
@@ -144,7 +143,7 @@ def run_prospective_on_cluster(client: Any, catalog: Catalog,
     """
     import time
 
-    from geohazard.distributed import map_unordered
+    from geohazard.distributed import map_unordered, share
     from geohazard.forecast.prospective import ProspectiveRun, _check_run, issue_times
 
     _check_run(models, None, None, days, n_samples)
@@ -162,8 +161,7 @@ def run_prospective_on_cluster(client: Any, catalog: Catalog,
             slot_of[i] = len(todo)
             todo.append((float(t0), names))
     issued: list[int] = []
-    shared_catalog, shared_models = client.scatter([catalog, models], broadcast=True,
-                                                   hash=False)
+    shared_catalog, shared_models = share(client, catalog, models)
     ready: dict[int, list[Any]] = {}
     next_task = 0
     for done, (k, forecasts) in enumerate(map_unordered(
