@@ -29,63 +29,24 @@ Example::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from geohazard.distributed import hand_started_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "_work" / "scale_out"
 BANDS = ((0.5, 8.0), (2.0, 8.0), (8.0, 125.0))
 T0 = 1_630_454_400.0
 SCEDC = ROOT.parent / "shared" / "data" / "catalogs" / "SCEDC.csv"
-
-
-# ------------------------------------------------------------------ a cluster by hand
-@contextlib.contextmanager
-def hand_started_cluster(n_workers: int, folder: Path) -> Iterator[str]:
-    """``dask scheduler`` + ``n_workers`` ``dask worker`` subprocesses; yields the address."""
-    from distributed import Client
-
-    dask = str(Path(sys.executable).parent / "dask")
-    folder.mkdir(parents=True, exist_ok=True)
-    sfile = folder / "scheduler.json"
-    sfile.unlink(missing_ok=True)
-    log = (folder / "cluster.log").open("w")
-    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
-                               "--no-dashboard", "--scheduler-file", str(sfile)],
-                              stdout=log, stderr=subprocess.STDOUT)]
-    try:
-        deadline = time.monotonic() + 120
-        while not sfile.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        address = json.loads(sfile.read_text())["address"]
-        procs += [subprocess.Popen([dask, "worker", address, "--nworkers", "1", "--nthreads",
-                                    "1", "--no-dashboard", "--local-directory",
-                                    str(folder / f"w{i}")], stdout=log, stderr=subprocess.STDOUT)
-                  for i in range(n_workers)]
-        with Client(address, set_as_default=False) as client:
-            client.wait_for_workers(n_workers, timeout=120)
-        yield address
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in reversed(procs):
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        log.close()
 
 
 def _load() -> float:
@@ -170,7 +131,7 @@ def bench_das(args: argparse.Namespace) -> dict[str, Any]:
     out["runs"]["serial"], ref = das_run(WORK / "das", None, nbytes, duration,
                                          args.chunk_windows)
     for n in args.workers:
-        with hand_started_cluster(n, WORK / f"cluster{n}") as address:
+        with hand_started_cluster(WORK / f"cluster{n}", n) as address:
             from distributed import Client
 
             with Client(address, set_as_default=False) as client:
@@ -245,7 +206,7 @@ def bench_backtest(args: argparse.Namespace) -> dict[str, Any]:
     backtest_run(cat, models, args, None, days=2)  # as the workers get: a warm-up
     out["runs"]["serial"], ref = backtest_run(cat, models, args, None)
     for n in args.workers:
-        with hand_started_cluster(n, WORK / f"cluster{n}") as address, \
+        with hand_started_cluster(WORK / f"cluster{n}", n) as address, \
                 Client(address, set_as_default=False) as client:
             print(f"backtest on {n} worker(s)", flush=True)
             t0 = time.perf_counter()
@@ -311,7 +272,7 @@ def bench_terrain(args: argparse.Namespace) -> dict[str, Any]:
                                                           compress="none"), None)
     for n in args.workers:
         got = WORK / f"terrain_{n}"
-        with hand_started_cluster(n, WORK / f"cluster{n}") as address, \
+        with hand_started_cluster(WORK / f"cluster{n}", n) as address, \
                 Client(address, set_as_default=False) as client:
             print(f"terrain on {n} worker(s)", flush=True)
             run = timed(lambda c=client, g=got: terrain_on_cluster(

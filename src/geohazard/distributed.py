@@ -31,7 +31,7 @@ from geohazard.exceptions import ParameterError
 log = logging.getLogger(__name__)
 
 __all__ = ["ENGINES", "active_client", "check_scheduler", "get_client", "map_unordered",
-           "open_client", "share"]
+           "hand_started_cluster", "open_client", "share"]
 
 ENGINES = ("serial", "dask")
 _ADDRESS = re.compile(r"^((tcp|tls|ucx|ws|wss)://)?([\w.\-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?/?$")
@@ -197,3 +197,55 @@ def map_unordered(client: Any, func: Callable[..., Any], items: Sequence[Any],
         with contextlib.suppress(StopIteration):
             pending.add(submit())
         yield i, result
+
+
+@contextlib.contextmanager
+def hand_started_cluster(folder: Any, n_workers: int = 1, *,
+                         timeout_s: float = 120.0) -> Iterator[str]:
+    """``dask scheduler`` and ``n_workers`` ``dask worker`` processes on loopback.
+
+    Started with the ``dask`` command line as a user starts them by hand (one thread per
+    worker, logs in ``folder``); yields the scheduler's ``tcp://127.0.0.1:PORT`` address
+    once every worker has joined, and ends every process on exit. For tests, benchmarks
+    and trying ``--scheduler`` on one machine.
+    """
+    import json
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from distributed import Client
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    sfile = folder / "scheduler.json"
+    sfile.unlink(missing_ok=True)
+    dask = str(Path(sys.executable).parent / "dask")
+    logs = [open(folder / f"proc{i}.log", "w") for i in range(n_workers + 1)]  # noqa: SIM115
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--no-dashboard", "--scheduler-file", str(sfile)],
+                              stdout=logs[0], stderr=subprocess.STDOUT)]
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not sfile.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(sfile.read_text())["address"]
+        procs += [subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--nworkers",
+                                    "1", "--no-dashboard", "--local-directory",
+                                    str(folder / f"w{i}")],
+                                   stdout=logs[i + 1], stderr=subprocess.STDOUT)
+                  for i in range(n_workers)]
+        with Client(address, set_as_default=False) as client:
+            client.wait_for_workers(n_workers, timeout=timeout_s)
+        yield address
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in reversed(procs):
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        for f in logs:
+            f.close()

@@ -97,8 +97,8 @@ def test_a_part_written_twice_is_one_part(data, tmp_path):
 def test_cli_analyze_on_a_hand_started_cluster(tmp_path):
     """``geohazard das analyze ... --scheduler tcp://127.0.0.1:PORT`` (the README how-to)."""
     from geohazard.das.synthetic import Drain, Pole, Storm, StormConfig, simulate_storms
+    from geohazard.distributed import hand_started_cluster
     from tests.badinput import run_main
-    from tests.cluster import hand_started_cluster
 
     tiny = StormConfig(n_channels=8, n_dry=8, dry_gap=2, storms=(Storm(4, 6.0),),
                        poles=(Pole(2, 1.0),), drains=(Drain(5, 0.6, 0.25),), road=(0, 4),
