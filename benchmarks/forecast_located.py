@@ -29,6 +29,7 @@ import numpy as np
 from geohazard.catalog import read_catalog
 from geohazard.exceptions import GeohazardError
 from geohazard.forecast.backtest import backtest
+from geohazard.forecast.recast.kernel_model import KernelRecast
 from geohazard.forecast.recast.train import TrainConfig
 from geohazard.forecast.region import SpatialRegion
 from geohazard.forecast.spatial_models import catalog_region, etas_available, fit_spatial_model
@@ -42,7 +43,9 @@ DATA = HERE.parent.parent / "shared" / "data" / "catalogs"
 # single diagonal normal ("recast_diag") for comparison
 RECAST_CONFIG = TrainConfig(max_epochs=300, patience=20, max_time_s=360.0,
                             feature_components=128)
-# "recast_joint": the location loss also trains the encoder (NetConfig.joint_features)
+# "recast_joint": the location loss also trains the encoder (NetConfig.joint_features);
+# "recast_kernel": temporal RECAST plus the attention kernel-mixture location head
+# (geohazard.forecast.recast.kernel_model.KernelRecast)
 VARIANTS = {"recast_diag": ("recast", 1, False), "recast_joint": ("recast", 128, True)}
 
 
@@ -98,7 +101,12 @@ def _run(name: str, cat: Any, region: Any, args: argparse.Namespace
     t0 = time.perf_counter()
     base, comps, joint = VARIANTS.get(name, (name, RECAST_CONFIG.feature_components, False))
     cfg = dataclasses.replace(RECAST_CONFIG, feature_components=comps, joint_features=joint)
-    model, _ = fit_spatial_model(base, cat, md.test_start, seed=args.seed, recast_config=cfg)
+    if name == "recast_kernel":
+        model: Any = KernelRecast(dataclasses.replace(cfg, seed=args.seed)).fit(
+            cat, md.test_start)
+    else:
+        model, _ = fit_spatial_model(base, cat, md.test_start, seed=args.seed,
+                                     recast_config=cfg)
     fit_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     res = backtest(cat, {name: model}, md.test_start, md.end, days=args.days,
@@ -121,9 +129,18 @@ def _run(name: str, cat: Any, region: Any, args: argparse.Namespace
         "expected_mean": float(np.mean([e.expected for e in res.evaluations[name]])),
         "recast_epochs": getattr(fit_info, "epochs", None),
         "location_refit": getattr(model, "location_fit_", None),
+        "location_head": _head_info(model),
         "per_window": [e.to_dict() for e in res.spatial[name]],
     }
     return result, [e.log_score for e in res.evaluations[name]]
+
+
+def _head_info(model: Any) -> dict[str, Any] | None:
+    head = getattr(model, "head_", None)
+    if head is None:
+        return None
+    info = {k: v for k, v in head.fit_info.items() if k != "history"}
+    return {**info, "rho": head.rho, "beta": head.beta.tolist()}
 
 
 def _wins(scores: dict[str, list[float]]) -> dict[str, dict[str, Any]]:

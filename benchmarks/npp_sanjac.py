@@ -31,7 +31,13 @@ from typing import Any
 
 from geohazard.forecast.npp import NPPScores, load_npp_config, read_npp_catalog, score_model
 from geohazard.forecast.npp_etas import MizrahiETAS
-from geohazard.forecast.npp_run import PUBLISHED_SANJAC, parse_seeds, run_npp, summarise
+from geohazard.forecast.npp_run import (
+    PUBLISHED_SANJAC,
+    parse_npp_models,
+    parse_seeds,
+    run_npp,
+    summarise,
+)
 from geohazard.io_utils import write_json_atomic
 
 HERE = Path(__file__).resolve().parent
@@ -61,8 +67,14 @@ def main() -> None:
     ap.add_argument("--recast", action="store_true", help="train SpatialRecast per seed")
     ap.add_argument("--only-recast", action="store_true",
                     help="add recast to an existing results file (other models kept)")
+    ap.add_argument("--add", default="",
+                    help="models (e.g. recast-kernel) to run and add to an existing results "
+                         "file, other models kept")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "npp_sanjac.json")
     args = ap.parse_args()
+    if args.add:
+        _add(args, parse_seeds(args.seeds))
+        return
     seeds = parse_seeds(args.seeds)
     data = read_npp_catalog(args.catalog, load_npp_config())
     result: dict[str, Any] = {"published": PUBLISHED_SANJAC, "published_source": (
@@ -81,6 +93,16 @@ def main() -> None:
         start = time.perf_counter()
         result["models"].update(run_npp(data, ["recast"], seeds)["models"])
         result["models"]["recast"]["seconds"] = time.perf_counter() - start
+        _report(result, args.out)
+
+
+def _add(args: argparse.Namespace, seeds: list[int]) -> None:
+    data = read_npp_catalog(args.catalog, load_npp_config())
+    result = json.loads(args.out.read_text())
+    for name in parse_npp_models(args.add):
+        start = time.perf_counter()
+        result["models"].update(run_npp(data, [name], seeds)["models"])
+        result["models"][name]["seconds"] = time.perf_counter() - start
         _report(result, args.out)
 
 

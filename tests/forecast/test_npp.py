@@ -203,3 +203,19 @@ def test_recast_adapter_scores_every_test_event(data):
     assert scores.n_events == data.t[data.test_slice].size
     assert np.all(np.isfinite(scores.tll)) and np.all(np.isfinite(scores.sll))
     assert scores.tail >= 0
+
+
+def test_kernel_recast_adapter_scores_every_test_event(data):
+    """Temporal RECAST + the kernel head under the protocol: finite TLL, SLL per km2."""
+    from geohazard.forecast.npp_recast import KernelRecastNPP
+    from geohazard.forecast.recast.kernel_head import KernelHeadConfig
+
+    model = KernelRecastNPP(seed=0, max_time_s=5.0,
+                            head_config=KernelHeadConfig(steps=30, n_u=32, n_m=8)).fit(data)
+    scores = score_model(model, data, seed=0)
+    assert scores.n_events == data.t[data.test_slice].size
+    assert np.all(np.isfinite(scores.tll)) and np.all(np.isfinite(scores.sll))
+    test = np.arange(data.t.size)[data.test_slice]
+    np.testing.assert_array_equal(
+        scores.sll, model.head_.log_density(data.t, data.m, data.x, data.y, test))
+    assert scores.tail >= 0

@@ -72,31 +72,13 @@ class RecastNPP:
         return self
 
     def _terms(self, data: NPPData) -> tuple[np.ndarray, np.ndarray, float]:
-        import torch
-
-        from geohazard.forecast.recast.data import full_batch, gap_arrays
-        from geohazard.forecast.recast.model import gap_terms
-
         if not hasattr(self, "model_"):
             raise NotFittedError("RecastNPP is not fitted; call fit() first")
-        if getattr(self, "_key", None) == id(data):
-            return self._cache
-        cfg = data.config
-        seq = npp_catalog(data).to_sequence(t_end=cfg.test_end, t_nll_start=cfg.test_start,
-                                            features=("longitude", "latitude"))
-        recast = self.model_.recast_
-        net, norm = recast._check_fitted()
-        net.eval()
-        batch = full_batch(gap_arrays(self.model_.to_km(seq), norm))
-        with torch.no_grad():
-            terms = gap_terms(net, batch, norm.time_scale, norm.b, norm.mag_min)
-        ev = (batch.mask & batch.is_event)[0].numpy()
-        surv = (batch.mask & ~batch.is_event)[0].numpy()
-        tll = terms.time[0].numpy()[ev]
-        log_sd = math.log(float(np.prod(norm.feature_std[:2])))
-        sll = terms.features[0].numpy()[ev] - log_sd
-        tail = -float(terms.time[0].numpy()[surv].sum())
-        self._cache, self._key = (tll, sll, tail), id(data)
+        if getattr(self, "_key", None) != id(data):
+            seq = self.model_.to_km(_test_sequence(data, ("longitude", "latitude")))
+            std = self.model_.recast_._check_fitted()[1].feature_std
+            self._cache = recast_terms(self.model_.recast_, seq, math.log(float(np.prod(std[:2]))))
+            self._key = id(data)
         return self._cache
 
     def temporal_terms(self, data: NPPData) -> tuple[np.ndarray, np.ndarray, float]:
@@ -107,6 +89,85 @@ class RecastNPP:
     def log_spatial_density(self, data: NPPData) -> np.ndarray:
         """Location decoder's log density per km2."""
         return self._terms(data)[1]
+
+
+def _test_sequence(data: NPPData, features: tuple[str, ...] = ()) -> Any:
+    cfg = data.config
+    return npp_catalog(data).to_sequence(t_end=cfg.test_end, t_nll_start=cfg.test_start,
+                                         features=features)
+
+
+def recast_terms(recast: Any, seq: Any, log_sd: float = 0.0
+                 ) -> tuple[np.ndarray, np.ndarray, float]:
+    """RECAST's per-test-event time terms, feature terms (minus ``log_sd``) and the tail."""
+    import torch
+
+    from geohazard.forecast.recast.data import full_batch, gap_arrays
+    from geohazard.forecast.recast.model import gap_terms
+
+    net, norm = recast._check_fitted()
+    net.eval()
+    batch = full_batch(gap_arrays(seq, norm))
+    with torch.no_grad():
+        terms = gap_terms(net, batch, norm.time_scale, norm.b, norm.mag_min)
+    ev = (batch.mask & batch.is_event)[0].numpy()
+    surv = (batch.mask & ~batch.is_event)[0].numpy()
+    tll = terms.time[0].numpy()[ev]
+    feats = terms.features[0].numpy()[ev] - log_sd if seq.features else np.zeros_like(tll)
+    return tll, feats, -float(terms.time[0].numpy()[surv].sum())
+
+
+class KernelRecastNPP:
+    """Temporal RECAST plus the attention kernel-mixture location head (per seed).
+
+    RECAST (time only) trains the project's way on train, early stopping on val; the head
+    (:mod:`geohazard.forecast.recast.kernel_head`) is fitted on the train targets' epicentres
+    (the protocol's projected ``x``, ``y`` km), early stopping on the val targets, both with
+    the history since ``auxiliary_start``. ``SLL_i`` is the head's log density per km2 of
+    event ``i``'s epicentre given its time and all earlier events.
+    """
+
+    name = "recast-kernel"
+
+    def __init__(self, seed: int = 0, max_time_s: float = 240.0, head_config: Any = None
+                 ) -> None:
+        self.seed = seed
+        self.max_time_s = max_time_s
+        self.head_config = head_config
+
+    def fit(self, data: NPPData) -> KernelRecastNPP:
+        """Train RECAST and fit the head."""
+        from geohazard.forecast.recast.estimator import Recast
+        from geohazard.forecast.recast.kernel_head import KernelHeadConfig, fit_kernel_head
+        from geohazard.forecast.recast.train import TrainConfig
+
+        cfg = TrainConfig(seed=self.seed, max_epochs=300, patience=20,
+                          max_time_s=self.max_time_s)
+        self.recast_ = Recast(cfg).fit(npp_catalog(data))
+        idx = np.arange(data.t.size)
+        train = idx[data.index("train_start"):data.index("val_start")]
+        val = idx[data.index("val_start"):data.index("test_start")]
+        hc = self.head_config or KernelHeadConfig(seed=self.seed)
+        self.head_ = fit_kernel_head(data.t, data.m, data.x, data.y, train[train > 0], val,
+                                     data.config.mc, hc)
+        self.info_ = {"seed": self.seed, "max_time_s": self.max_time_s,
+                      "head": {k: v for k, v in self.head_.fit_info.items() if k != "history"},
+                      "head_rho": self.head_.rho}
+        return self
+
+    def temporal_terms(self, data: NPPData) -> tuple[np.ndarray, np.ndarray, float]:
+        """RECAST's per-event time terms (compensator folded in) and the survival tail."""
+        if not hasattr(self, "head_"):
+            raise NotFittedError("KernelRecastNPP is not fitted; call fit() first")
+        tll, _, tail = recast_terms(self.recast_, _test_sequence(data))
+        return tll, np.zeros_like(tll), tail
+
+    def log_spatial_density(self, data: NPPData) -> np.ndarray:
+        """The head's log density per km2 of each test epicentre."""
+        if not hasattr(self, "head_"):
+            raise NotFittedError("KernelRecastNPP is not fitted; call fit() first")
+        test = np.arange(data.t.size)[data.test_slice]
+        return self.head_.log_density(data.t, data.m, data.x, data.y, test)
 
 
 def test_days(data: NPPData) -> float:

@@ -44,15 +44,23 @@ def _recast(seed: int) -> NPPModel:
     return RecastNPP(seed=seed)
 
 
+def _recast_kernel(seed: int) -> NPPModel:
+    from geohazard.forecast.npp_recast import KernelRecastNPP
+
+    return KernelRecastNPP(seed=seed)
+
+
 #: name -> (factory(seed), deterministic). ``etas``: the benchmark's EM fit scored exactly;
 #: ``etas-reference``: the same fit scored as the benchmark's code; ``etas-mle``: maximum
-#: likelihood; ``recast``: the project's SpatialRecast (one training per seed).
+#: likelihood; ``recast``: the project's SpatialRecast (one training per seed);
+#: ``recast-kernel``: temporal RECAST plus the attention kernel-mixture location head.
 NPP_MODELS: dict[str, tuple[Callable[[int], NPPModel], bool]] = {
     "poisson": (lambda seed: PoissonNPP(), True),
     "etas": (_etas(fit_method="em"), True),
     "etas-reference": (_etas(fit_method="em", reference_quirks=True), True),
     "etas-mle": (_etas(fit_method="mle"), True),
     "recast": (_recast, False),
+    "recast-kernel": (_recast_kernel, False),
 }
 
 
