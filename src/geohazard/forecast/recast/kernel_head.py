@@ -57,6 +57,7 @@ class KernelHeadConfig:
     check_every: int = 10
     patience: int = 150
     seed: int = 0
+    device: str = "cpu"  # torch device of the head's training ("cuda" where there is one)
 
     def __post_init__(self) -> None:
         if self.n_recent < 1 or self.n_big < 0:
@@ -188,13 +189,11 @@ def _pairs(t: np.ndarray, m: np.ndarray, x: np.ndarray, y: np.ndarray, targets: 
     fu = np.clip((u - u0) / du, 0.0, cfg.n_u - 1.000001)
     fm = np.clip((m[j] - mc - m0) / dm, 0.0, cfg.n_m - 1.000001)
     log_kde = nb.kde_log_density(x, y, targets, np.asarray(cfg.kde_scales, float))
-    f64 = torch.float64
-    return {"fu": torch.as_tensor(fu, dtype=f64), "fm": torch.as_tensor(fm, dtype=f64),
-            "dx": torch.as_tensor(x[targets][:, None] - x[j], dtype=f64),
-            "dy": torch.as_tensor(y[targets][:, None] - y[j], dtype=f64),
-            "mask": torch.as_tensor(mask), "log_kde": torch.as_tensor(log_kde, dtype=f64),
-            "x": torch.as_tensor(x[targets], dtype=f64),
-            "y": torch.as_tensor(y[targets], dtype=f64)}
+    arrays = {"fu": fu, "fm": fm, "dx": x[targets][:, None] - x[j],
+              "dy": y[targets][:, None] - y[j], "mask": mask, "log_kde": log_kde,
+              "x": x[targets], "y": y[targets]}
+    return {k: torch.as_tensor(v, dtype=None if k == "mask" else torch.float64,
+                               device=cfg.device) for k, v in arrays.items()}
 
 
 def _bilinear(table: Any, fu: Any, fm: Any) -> Any:
@@ -217,24 +216,25 @@ class _Head:
         import torch
 
         torch.manual_seed(cfg.seed)
-        f64 = torch.float64
+        f64, dev = torch.float64, torch.device(cfg.device)
         self.cfg, self.box = cfg, box
         u0, du, m0, dm = cfg.grid
-        uu = torch.as_tensor(u0 + du * np.arange(cfg.n_u), dtype=f64)
-        mm = torch.as_tensor(m0 + dm * np.arange(cfg.n_m), dtype=f64)
+        uu = torch.as_tensor(u0 + du * np.arange(cfg.n_u), dtype=f64, device=dev)
+        mm = torch.as_tensor(m0 + dm * np.arange(cfg.n_m), dtype=f64, device=dev)
         self.U, self.M = torch.meshgrid(uu, mm, indexing="ij")
         inp = torch.stack([(self.U - 0.0) / 5.0, (self.M - 2.0) / 2.0], -1)
         self.inp = inp.reshape(-1, 2)
         self.mlp = torch.nn.Sequential(
             torch.nn.Linear(2, cfg.hidden), torch.nn.Tanh(),
             torch.nn.Linear(cfg.hidden, cfg.hidden), torch.nn.Tanh(),
-            torch.nn.Linear(cfg.hidden, 2)).to(f64)
+            torch.nn.Linear(cfg.hidden, 2)).to(dtype=f64, device=dev)
         torch.nn.init.zeros_(self.mlp[-1].weight)
         torch.nn.init.zeros_(self.mlp[-1].bias)
         n_bg = len(cfg.kde_scales) + 1
+        # a, p, log D0, g, log rho, angle, aspect: ETAS's form to start from
         self.etas = torch.tensor([2.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0], dtype=f64,
-                                 requires_grad=True)  # a, p, logD0, g, log rho, angle, aspect
-        self.beta = torch.full((n_bg,), -2.0, dtype=f64, requires_grad=True)
+                                 device=dev, requires_grad=True)
+        self.beta = torch.full((n_bg,), -2.0, dtype=f64, device=dev, requires_grad=True)
         self.params = [*self.mlp.parameters(), self.etas, self.beta]
 
     def tables(self) -> tuple[Any, Any]:
@@ -268,7 +268,7 @@ class _Head:
         rho = self.rho()
         logk = (torch.log(rho / math.pi) + rho * ld
                 - (1 + rho) * torch.log(px * px + py * py + ld.exp()))
-        neg = torch.tensor(-math.inf, dtype=s.dtype)
+        neg = torch.tensor(-math.inf, dtype=s.dtype, device=s.device)
         num_src = torch.where(P["mask"], s + logk, neg)
         den_src = torch.where(P["mask"], s, neg)
         C = P["log_kde"].shape[1]
@@ -286,9 +286,10 @@ class _Head:
 
         with torch.no_grad():
             score, log_d = self.tables()
-            inv = self.inv_shape().numpy()
-            return KernelHead(self.cfg, float(mc), score.numpy().copy(), log_d.numpy().copy(),
-                              float(self.rho()), np.linalg.inv(inv), self.beta.numpy().copy(),
+            inv = self.inv_shape().cpu().numpy()
+            return KernelHead(self.cfg, float(mc), score.cpu().numpy().copy(),
+                              log_d.cpu().numpy().copy(), float(self.rho()),
+                              np.linalg.inv(inv), self.beta.cpu().numpy().copy(),
                               np.asarray(self.box, float), info)
 
 
