@@ -16,7 +16,8 @@ NppConfigOpt = Annotated[Path | None, typer.Option(
 NppModelsOpt = Annotated[str, typer.Option(
     "--models", "--model", help="Comma list: poisson, etas (the benchmark's EM fit), "
     "etas-reference (scored as the benchmark's code), etas-mle (maximum likelihood), "
-    "recast (SpatialRecast, one training per seed).")]
+    "recast (SpatialRecast, one training per seed), recast-kernel (temporal RECAST plus "
+    "the attention kernel-mixture location head, one training per seed).")]
 NppSeedsOpt = Annotated[str, typer.Option("--seeds", help="Seeds, '0-4' or '0,1,2'.")]
 
 
