@@ -1,4 +1,4 @@
-"""Bad-input suite for ``geohazard recast train|score|sample``.
+"""Bad-input suite for ``geohazard recast train|score|sample|export``.
 
 Every case runs the real entry point in-process (:mod:`tests.badinput`) and asserts exit 1,
 no traceback, one ``error:`` line naming the culprit (flag, file, run folder or split) and no
@@ -88,6 +88,14 @@ def _foreign_torch(path: Path) -> None:
 def _old_lightning(path: Path) -> None:
     """A Lightning checkpoint as geohazard wrote it before run records (no fingerprint)."""
     torch.save({"state_dict": {}, "loops": {}, "callbacks": {}, "epoch": 3}, path)
+
+
+def _evil_npz(path: Path) -> None:
+    """An archive numpy would unpickle if asked (an object array)."""
+    import numpy as np
+
+    with open(path, "wb") as fh:
+        np.savez(fh, meta=np.array([_Touch(path)], dtype=object))
 
 
 def _truncated_model(path: Path) -> None:
@@ -180,6 +188,24 @@ CASES = [
          extra={"model": True}),
     Case("sample-ckpt-pickle", ["recast", "sample", CAT, "--checkpoint", "{tmp}/evil.pt"],
          "evil.pt", _with("evil.pt", _evil)),
+    # ---- the weights sidecar beside a checkpoint (model.pt.npz)
+    Case("sample-sidecar-stale", SAMPLE, ["model.pt.npz", "stale"], _cat,
+         extra={"model": True, "sidecar": "same"}),
+    Case("sample-sidecar-junk", SAMPLE, ["model.pt.npz", "sidecar"],
+         _with("model.pt.npz", "junk\n"), extra={"model": True}),
+    Case("sample-sidecar-pickle", SAMPLE, ["model.pt.npz", "sidecar"],
+         _with("model.pt.npz", _evil_npz), extra={"model": True}),
+    Case("score-sidecar-truncated", [*SCORE, MODEL], ["model.pt.npz", "sidecar"], _cat,
+         extra={"model": True, "sidecar": "truncated"}),
+    # ---- export
+    Case("export-missing", ["recast", "export", "{tmp}/nope.pt"], "nope.pt"),
+    Case("export-folder", ["recast", "export", "{tmp}"], "folder"),
+    Case("export-pickle", ["recast", "export", "{tmp}/evil.pt"], "evil.pt",
+         _with("evil.pt", _evil)),
+    Case("export-foreign", ["recast", "export", "{tmp}/f.pt"], ["f.pt", "not a recast"],
+         _with("f.pt", _foreign_torch)),
+    Case("export-lightning", ["recast", "export", "{tmp}/run/last.ckpt"], "last.ckpt", _cat,
+         extra={"run": "same"}),
 ]
 
 
@@ -200,6 +226,12 @@ def trained(tmp_path_factory) -> Path:
 def _copy_trained(trained: Path, tmp: Path, case: Case) -> None:
     if case.extra.get("model"):
         (tmp / "model.pt").write_bytes((trained / "other" / "model.pt").read_bytes())
+    side = case.extra.get("sidecar")
+    if side == "same":  # the sidecar of another checkpoint: stale
+        (tmp / "model.pt.npz").write_bytes((trained / "same" / "model.pt.npz").read_bytes())
+    elif side == "truncated":
+        data = (trained / "other" / "model.pt.npz").read_bytes()
+        (tmp / "model.pt.npz").write_bytes(data[: len(data) // 2])
     if case.extra.get("run"):
         src = trained / ("same" if case.extra["run"] == "same" else "other")
         (tmp / "run").mkdir()
@@ -220,5 +252,5 @@ def test_bad_input_is_one_clean_error(case: Case, tmp_path: Path, shared_data: P
 
 def test_the_suite_covers_every_recast_command() -> None:
     commands = {c.args[1] for c in CASES}
-    assert commands == {"train", "score", "sample"}
+    assert commands == {"train", "score", "sample", "export"}
     assert len(CASES) >= 12

@@ -73,3 +73,43 @@ def test_training_settings_of_a_loaded_model_are_still_available(checkpoint) -> 
     model = Recast.load(checkpoint)
     assert model.config.hidden == Recast().config.hidden  # built on first use
     assert model.config.features == ()
+
+
+HEAVY = ("torch", "lightning", "pytorch_lightning", "scipy.stats")
+
+
+def _issue(checkpoint: Path, tmp: Path, name: str) -> dict:
+    """``geohazard forecast issue --model recast --checkpoint`` in a fresh interpreter."""
+    from geohazard.catalog.io import write_catalog
+    from tests.forecast.recast._synth import renewal_catalog
+
+    cat = renewal_catalog(300, seed=0)
+    write_catalog(cat, tmp / "cat.csv")
+    out = tmp / f"{name}.json"
+    argv = ["geohazard", "forecast", "issue", "--catalog", str(tmp / "cat.csv"), "--start",
+            str(cat.metadata.test_start), "--model", "recast", "--checkpoint", str(checkpoint),
+            "--days", "5", "--samples", "300", "--seed", "4", "--json", str(out)]
+    res = _run(f"""
+        import json, sys
+        from geohazard.cli.main import main
+        sys.argv = {argv!r}
+        main()
+        print(json.dumps({{"imported": [m for m in {HEAVY!r} if m in sys.modules]}}))
+    """)
+    return {**res, "summary": json.loads(out.read_text())["recast"]}
+
+
+def test_issuing_a_forecast_with_the_sidecar_never_imports_torch(checkpoint, tmp_path) -> None:
+    """With the sidecar: no torch, Lightning or scipy.stats; the same forecast as without."""
+    from geohazard.forecast.recast.weights import sidecar_path
+
+    assert sidecar_path(checkpoint).exists()  # Recast.save wrote it
+    fast = _issue(checkpoint, tmp_path, "fast")
+    assert fast["imported"] == []
+    bare = tmp_path / "bare" / "model.pt"  # the checkpoint alone: read with torch
+    bare.parent.mkdir()
+    bare.write_bytes(checkpoint.read_bytes())
+    slow = _issue(bare, tmp_path, "slow")
+    assert "torch" in slow["imported"]
+    for key in ("expected_count", "count_quantiles", "prob_at_least_one", "params_hash"):
+        assert fast["summary"][key] == slow["summary"][key]  # seed for seed

@@ -225,6 +225,8 @@ class Catalog:
         if validate:
             df = _validate_frame(df, source=(metadata.name if metadata else "") or "catalog")
         for col in df.columns:
+            if not isinstance(df[col].dtype, np.dtype):
+                continue  # an extension column (UTC times): to_numpy() would build a copy
             arr = df[col].to_numpy()
             if isinstance(arr, np.ndarray):
                 arr.flags.writeable = False

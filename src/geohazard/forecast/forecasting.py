@@ -111,7 +111,17 @@ class Forecast:
         if thresholds is None:
             mc = self.mag_completeness
             thresholds = ((mc,) if mc is not None else ()) + DEFAULT_THRESHOLDS
-        return {float(m): float(np.mean(self.counts_above(m) > 0)) for m in thresholds}
+        largest = self._largest_magnitudes()  # at least one M >= m iff the largest is
+        return {float(m): float(np.mean(largest >= m)) for m in thresholds}
+
+    def _largest_magnitudes(self) -> np.ndarray:
+        """(N,) largest magnitude of each continuation (-inf for one without events)."""
+        c = self.continuations
+        out = np.full(c.n_samples, -np.inf)
+        starts = c.offsets[:-1][c.counts > 0]  # empty continuations end where they start
+        if starts.size:
+            out[c.counts > 0] = np.maximum.reduceat(c.magnitudes, starts)
+        return out
 
     def daily_counts(self, bin_days: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """Per-sample counts in consecutive bins.

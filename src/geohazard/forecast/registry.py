@@ -180,11 +180,15 @@ def _provenance(name: str, model: Any, spatial: bool) -> dict[str, Any]:
 
 def _fit_recast(catalog: Catalog, fit_end: Any, spatial: bool, settings: ModelSettings | None,
                 seed: int, checkpoint: Path | None, config: Any) -> tuple[Any, dict[str, Any]]:
-    if checkpoint is not None:
-        from geohazard.forecast.recast.estimator import Recast
-        from geohazard.forecast.recast.spatial import SpatialRecast
+    if checkpoint is not None:  # torch is imported only for a located model
+        if spatial:
+            from geohazard.forecast.recast.spatial import SpatialRecast
 
-        model = (SpatialRecast if spatial else Recast).load(checkpoint)
+            model = SpatialRecast.load(checkpoint)
+        else:
+            from geohazard.forecast.recast.estimator import Recast
+
+            model = Recast.load(checkpoint)
         return model, {"params_hash": params_hash(Path(checkpoint).read_bytes())}
     if not catalog.metadata.has_splits:
         hint = "give --meta with a sidecar that has them" if spatial else "or pass --checkpoint"

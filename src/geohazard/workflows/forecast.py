@@ -18,11 +18,11 @@ import numpy as np
 
 from geohazard.catalog.core import Catalog, to_utc
 from geohazard.exceptions import InputError
-from geohazard.forecast.backtest import BacktestResult, backtest
 from geohazard.forecast.forecasting import Forecast, issue_forecast
 
-if TYPE_CHECKING:  # SQLAlchemy is imported only when an archive is used
+if TYPE_CHECKING:  # SQLAlchemy, and SciPy for the evaluations, load only when used
     from geohazard.forecast.archive import ForecastArchive
+    from geohazard.forecast.backtest import BacktestResult
 
 Status = Callable[[str], contextlib.AbstractContextManager[Any]]
 Progress = Callable[[int, int], None]
@@ -79,9 +79,10 @@ def fit_models(catalog: Catalog, models: str | Sequence[str], fit_end: Any, *, s
         Name -> (fitted model, provenance).
     """
     from geohazard.forecast.registry import fit_model
-    from geohazard.forecast.spatial_models import check_located
 
     if spatial:
+        from geohazard.forecast.spatial_models import check_located
+
         check_located(catalog)
     what = "located " if spatial else ""
     status = status or _quiet
@@ -182,14 +183,18 @@ def issue_job(catalog: Catalog, start: Any, *, models: str | Sequence[str] = "et
         Forecasts and their summaries (``archive_id``, ``csep_file``, region, top cells).
     """
     from geohazard.forecast.registry import above_mc
-    from geohazard.forecast.spatial_models import LOCATION_FEATURES, catalog_region
 
     t_start = to_utc(start, "start")
     spatial = spatial or region is not None
-    if spatial and region is None:
-        region = catalog_region(catalog, dh=dh)  # around every event, before the Mc filter
+    features: tuple[str, ...] = ()
+    if spatial:  # the located models' modules (and Numba) load only for a located run
+        from geohazard.forecast.spatial_models import LOCATION_FEATURES, catalog_region
+
+        features = LOCATION_FEATURES
+        if region is None:
+            region = catalog_region(catalog, dh=dh)  # around every event, before Mc filter
     catalog = above_mc(catalog)  # history and observations: the events the fit sees
-    history = catalog.to_sequence(t_end=t_start, features=LOCATION_FEATURES if spatial else ())
+    history = catalog.to_sequence(t_end=t_start, features=features)
     store = _open_archive(archive) if archive is not None else None
     fitted = fit_models(catalog, models, t_start, seed=seed, checkpoint=checkpoint,
                         spatial=spatial, settings=settings, status=status)
@@ -270,6 +275,8 @@ def forecast_job(catalog: Catalog, fitted: Fitted, start: Any, *, days: float = 
     observed = covered_observations(catalog, forecasts[0].t_start, forecasts[0].t_end)
     result = None
     if backtest_end is not None:
+        from geohazard.forecast.backtest import backtest
+
         with (status or _quiet)("backtesting"):
             result = backtest(catalog, {k: m for k, (m, _) in fitted.items()}, t0, backtest_end,
                               days=days, n_samples=backtest_samples or min(samples, 2000),
@@ -320,6 +327,7 @@ def backtest_job(catalog: Catalog, start: Any, end: Any, *,
         The backtest and its figures: ``to_dict()`` plus ``test_scores`` (held-out
         log-likelihood per model) and ``information_gain_per_event``.
     """
+    from geohazard.forecast.backtest import backtest
     from geohazard.forecast.registry import above_mc
     from geohazard.forecast.spatial_models import catalog_region
 

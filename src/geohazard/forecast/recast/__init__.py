@@ -5,7 +5,9 @@ inter-event time, Gutenberg-Richter magnitudes (fixed MLE b, and a learned condi
 Main entry point: :class:`~geohazard.forecast.recast.estimator.Recast`.
 
 Names load on first use: loading a checkpoint and sampling never import the training
-modules (Lightning); ``TrainConfig`` and fitting do.
+modules (Lightning); ``TrainConfig`` and fitting do. A checkpoint with its weights sidecar
+(``model.pt.npz``, :mod:`~geohazard.forecast.recast.weights`) loads and samples without
+torch.
 """
 
 from geohazard._lazy import lazy_exports

@@ -4,38 +4,59 @@
 returns ``self``, learned state in ``net_`` / ``normaliser_``) and implements
 :class:`~geohazard.forecast.base.PointProcessModel`: ``log_likelihood`` (exact
 full-sequence pass, scored the paper's way), ``sample`` and ``intensity``.
+
+Sampling a model without extra features runs the numpy sampler
+(:mod:`~geohazard.forecast.recast.sampling_np`) on the network's weights; a model loaded
+from a checkpoint with a weights sidecar (:mod:`~geohazard.forecast.recast.weights`) holds
+those weights without torch, and builds the torch network (``net_``) only when asked for it
+(scoring, intensities, extra features). Torch is imported here only where it is used.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-import torch
 
 from geohazard.catalog.core import Catalog, EventSequence
 from geohazard.exceptions import InputError, NotFittedError
 from geohazard.forecast.base import Continuations, ScoreResult
 from geohazard.forecast.protocols import Estimator
-from geohazard.forecast.recast.data import Normaliser, full_batch, gap_arrays
-from geohazard.forecast.recast.fileio import load_torch_file
-from geohazard.forecast.recast.model import NetConfig, RecastNet, gap_terms
-from geohazard.forecast.recast.sampling import (
+from geohazard.forecast.recast.fileio import check_model_file
+from geohazard.forecast.recast.inputs import Normaliser, gap_arrays
+from geohazard.forecast.recast.sampling_common import (
     FeatureMode,
     HistoryStateCache,
     MagnitudeMode,
     SimulatedFeatures,
-    simulate,
 )
+from geohazard.forecast.recast.weights import NetWeights, Sidecar, read_sidecar, sidecar_path
 from geohazard.io_utils import atomic_path
 from geohazard.rng import RNGLike
 
-if TYPE_CHECKING:  # the training modules import Lightning: only fit() loads them
+if TYPE_CHECKING:  # torch and the training modules (Lightning) load where they are used
+    from geohazard.forecast.recast.model import RecastNet
     from geohazard.forecast.recast.train import FitInfo, TrainConfig
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _no_grad(fn: F) -> F:
+    """``torch.no_grad()`` around ``fn``, importing torch on the first call only."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import torch
+
+        with torch.no_grad():
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 FORMAT = "geohazard-recast-1"
 
@@ -88,6 +109,46 @@ class Recast(Estimator):
         if cache is None:
             cache = self.__dict__["_cache"] = HistoryStateCache()
         return cache
+
+    @property
+    def net_(self) -> RecastNet | None:
+        """The torch network (None before fitting).
+
+        A model loaded from a weights sidecar builds it from the sidecar's arrays when first
+        asked for it (this imports torch).
+        """
+        net = self.__dict__.get("_net")
+        side = self.__dict__.get("_sidecar")
+        if net is None and side is not None:
+            net = self.__dict__["_net"] = _net_of(side.net_config, side.state, side.path)
+        return net
+
+    @net_.setter
+    def net_(self, value: RecastNet | None) -> None:
+        self.__dict__.update(_net=value, _sidecar=None, _weights=None)
+        self._state_cache.clear()
+
+    def _sampler_weights(self) -> tuple[NetWeights, Normaliser]:
+        """The sampler's arrays (from the sidecar, else copied from ``net_``) and normaliser.
+
+        A model loaded from a sidecar never imports torch here.
+        """
+        side = self.__dict__.get("_sidecar")
+        source = side if side is not None else self.__dict__.get("_net")
+        norm = getattr(self, "normaliser_", None)
+        if source is None or norm is None:
+            raise NotFittedError("this Recast model is not fitted; call fit() or load()")
+        cached = self.__dict__.get("_weights")
+        if cached is not None and cached[0] is source:
+            return cached[1], norm
+        if side is not None:
+            state, K = side.state, int(side.net_config["n_components"])
+        else:
+            state = {k: v.detach().cpu().numpy().copy() for k, v in source.state_dict().items()}
+            K = source.config.n_components
+        weights = NetWeights.of(state, K)
+        self.__dict__["_weights"] = (source, weights)
+        return weights, norm
 
     @property
     def fit_report_(self) -> FitInfo:
@@ -143,12 +204,13 @@ class Recast(Estimator):
         return self
 
     def _check_fitted(self) -> tuple[RecastNet, Normaliser]:
-        if getattr(self, "net_", None) is None or getattr(self, "normaliser_", None) is None:
+        """The torch network and the normaliser (imports torch)."""
+        if getattr(self, "normaliser_", None) is None or self.net_ is None:
             raise NotFittedError("this Recast model is not fitted; call fit() or load()")
         return self.net_, self.normaliser_
 
     # ------------------------------------------------------------------ scoring
-    @torch.no_grad()
+    @_no_grad
     def log_likelihood(self, sequence: EventSequence, *, include_magnitude: bool = False
                        ) -> ScoreResult:
         """Log-likelihood on ``(t_nll_start, t_end]`` given all history (exact pass).
@@ -157,6 +219,9 @@ class Recast(Estimator):
         Gutenberg-Richter as in the paper, and the learned conditional law) and, with
         extra features, the feature term. ``include_magnitude`` adds the learned term.
         """
+        from geohazard.forecast.recast.data import full_batch
+        from geohazard.forecast.recast.model import gap_terms
+
         net, norm = self._check_fitted()
         net.eval()
         terms = gap_terms(net, full_batch(gap_arrays(sequence, norm)), norm.time_scale,
@@ -174,7 +239,7 @@ class Recast(Estimator):
         total = ll_time + (ll_mag if include_magnitude else 0.0)
         return ScoreResult(total, sequence.n_scored, days, include_magnitude, extra)
 
-    @torch.no_grad()
+    @_no_grad
     def feature_log_density(self, sequence: EventSequence) -> np.ndarray:
         """(n_scored,) log density of each scored event's features given its past.
 
@@ -185,6 +250,9 @@ class Recast(Estimator):
         if not norm.feature_names:
             raise InputError("Recast.feature_log_density: the model was trained without "
                              "features")
+        from geohazard.forecast.recast.data import full_batch
+        from geohazard.forecast.recast.model import gap_terms
+
         net.eval()
         batch = full_batch(gap_arrays(sequence, norm))
         terms = gap_terms(net, batch, norm.time_scale, norm.b, norm.mag_min)
@@ -202,13 +270,15 @@ class Recast(Estimator):
             out[split] = res.to_dict()
         return out
 
-    @torch.no_grad()
+    @_no_grad
     def intensity(self, history: EventSequence, t: np.ndarray) -> np.ndarray:
         """Conditional intensity (events/day) at times ``t`` given history events before each.
 
         ``lambda(t) = h(t - t_prev)``, the hazard of the next-gap distribution whose
         context has seen the events before ``t``.
         """
+        import torch
+
         net, norm = self._check_fitted()
         net.eval()
         t = np.atleast_1d(np.asarray(t, dtype=np.float64))
@@ -234,7 +304,20 @@ class Recast(Estimator):
                              magnitudes: MagnitudeMode = "learned",
                              features: FeatureMode = "predict", max_events: int = 100_000,
                              ) -> tuple[Continuations, SimulatedFeatures]:
-        """Continuations plus the extra features of their events (predicted or fixed)."""
+        """Continuations plus the extra features of their events (predicted or fixed).
+
+        Without extra features: the numpy sampler (no torch); with them, the torch one.
+        """
+        norm = getattr(self, "normaliser_", None)
+        if norm is not None and not norm.feature_names:
+            from geohazard.forecast.recast.sampling_np import simulate_np
+
+            weights, norm = self._sampler_weights()
+            return simulate_np(weights, norm, history, duration_days, n_samples, rng,
+                               magnitudes=magnitudes, max_events=max_events,
+                               cache=self._state_cache)
+        from geohazard.forecast.recast.sampling import simulate
+
         net, norm = self._check_fitted()
         return simulate(net, norm, history, duration_days, n_samples, rng,
                         magnitudes=magnitudes, features=features, max_events=max_events,
@@ -242,42 +325,136 @@ class Recast(Estimator):
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
-        """Write a checkpoint readable with ``torch.load(weights_only=True)`` (atomic)."""
+        """Write a checkpoint and its weights sidecar ``path.npz`` (each atomic).
+
+        The checkpoint is read with ``torch.load(weights_only=True)``; the sidecar
+        (:mod:`~geohazard.forecast.recast.weights`) lets :meth:`load` and sampling run
+        without torch. An older sidecar at ``path.npz`` is removed first, so no sidecar of
+        another checkpoint is ever left beside this one.
+        """
+        import torch
+
         net, norm = self._check_fitted()
         info = getattr(self, "fit_info_", None)  # None: built by hand or loaded
         payload = {
             "format": FORMAT, "net_config": net.config.to_dict(),
-            "normaliser": norm.to_dict(), "train_config": self.config.to_dict(),
+            "normaliser": norm.to_dict(), "train_config": self._train_config_dict(),
             "fit_info": ({k: v for k, v in vars(info).items() if k != "config"}
                          if info else {}),
             "state_dict": net.state_dict(),
         }
+        _remove(sidecar_path(path))
         with atomic_path(path) as tmp:
             torch.save(payload, tmp)
+        self._write_sidecar(Path(path))
         return Path(path)
+
+    def _train_config_dict(self) -> dict[str, Any]:
+        cfg = self.__dict__.get("_config")
+        return dict(cfg) if isinstance(cfg, dict) else self.config.to_dict()
+
+    def _write_sidecar(self, path: Path) -> Path:
+        """Write the weights sidecar of the checkpoint file ``path`` (as it is now)."""
+        from geohazard.forecast.recast.weights import write_sidecar
+
+        net, norm = self._check_fitted()
+        state = {k: v.detach().cpu().numpy() for k, v in net.state_dict().items()}
+        return write_sidecar(path, state, net.config.to_dict(), norm.to_dict(),
+                             self._train_config_dict())
 
     @classmethod
     def load(cls, path: str | Path) -> Recast:
-        """Read a checkpoint written by :meth:`save` (``weights_only=True``, never unpickled)."""
+        """Read a checkpoint written by :meth:`save`; nothing is ever unpickled.
+
+        With a sidecar ``path.npz`` that matches the checkpoint, the weights come from it
+        (``numpy.load(allow_pickle=False)``, no torch); without one, from the checkpoint
+        (``torch.load(weights_only=True)``). A stale or damaged sidecar is refused with an
+        :class:`InputError` naming it.
+        """
         p = Path(path)
+        check_model_file(p, "RECAST checkpoint")
+        side = read_sidecar(p)
+        return cls._load_torch(p) if side is None else cls._from_sidecar(side)
+
+    @classmethod
+    def _from_sidecar(cls, side: Sidecar) -> Recast:
+        try:
+            model = cls(_checked_train_config(side.train_config))
+            norm = Normaliser.from_dict(side.normaliser)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"{side.path}: damaged RECAST weights sidecar ({type(exc).__name__}:"
+                             " missing or inconsistent settings)") from None
+        model.__dict__.update(_net=None, _sidecar=side, _weights=None)
+        model.normaliser_ = norm
+        return model
+
+    @classmethod
+    def _load_torch(cls, p: Path) -> Recast:
+        from geohazard.forecast.recast.fileio import load_torch_file
+
         payload = load_torch_file(p, "RECAST checkpoint")
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             raise InputError(f"{p}: not a RECAST checkpoint (format {FORMAT!r} expected; "
                              "use the model.pt that recast train writes)")
         try:
-            tc = payload["train_config"]
-            if not isinstance(tc, dict) or not isinstance(tc.get("features", ()), list | tuple):
-                raise TypeError("train_config")
-            model = cls(dict(tc))  # a TrainConfig when first asked for (imports training)
-            net = RecastNet(NetConfig(**payload["net_config"]))
-            net.load_state_dict(payload["state_dict"])
+            model = cls(_checked_train_config(payload["train_config"]))
+            net = _net_of(payload["net_config"], payload["state_dict"], p)
             norm = Normaliser.from_dict(payload["normaliser"])
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
             kind = type(exc).__name__
             raise InputError(f"{p}: damaged RECAST checkpoint ({kind}: missing or inconsistent "
                              "entries)") from None
-        model.net_, model.normaliser_ = net.eval(), norm
+        model.net_, model.normaliser_ = net, norm
         return model
+
+
+def export_sidecar(path: str | Path) -> Path:
+    """Write (or rewrite) the weights sidecar of the checkpoint ``path``, read with torch.
+
+    Returns
+    -------
+    Path
+        The sidecar, ``path.npz``.
+    """
+    p = Path(path)
+    check_model_file(p, "RECAST checkpoint")
+    return Recast._load_torch(p)._write_sidecar(p)
+
+
+def _checked_train_config(tc: Any) -> dict[str, Any]:
+    """A checkpoint's training settings as a plain mapping (a TrainConfig on first use)."""
+    if not isinstance(tc, dict) or not isinstance(tc.get("features", ()), list | tuple):
+        raise TypeError("train_config")
+    return dict(tc)
+
+
+def _net_of(net_config: Any, state: Any, path: Path) -> RecastNet:
+    """The eval-mode torch network of ``net_config`` with the weights ``state`` (imports torch).
+
+    ``state`` maps names to tensors or numpy arrays; a mismatch is one line naming ``path``.
+    """
+    import torch
+
+    from geohazard.forecast.recast.model import NetConfig, RecastNet
+
+    try:
+        net = RecastNet(NetConfig(**net_config))
+        net.load_state_dict({k: torch.as_tensor(v) for k, v in dict(state).items()})
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+        raise InputError(f"{path}: damaged RECAST weights ({type(exc).__name__}: missing or "
+                         "inconsistent entries)") from None
+    return net.eval()
+
+
+def _remove(path: Path) -> None:
+    """Delete ``path`` if it exists (one-line error if it cannot be)."""
+    from geohazard.exceptions import OutputError
+
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot remove the old weights sidecar "
+                          f"({exc.strerror or exc})") from None
 
 
 def _train_config(cls: type, mapping: dict[str, Any]) -> Any:

@@ -12,13 +12,15 @@ continuations, and another encodes the history) on one torch thread, so a busy m
 slows it in proportion instead of stalling intra-op threads. :func:`simulate_reference`,
 the step-by-step sampler written with the distribution objects, draws the same laws; it
 serves models with extra features and is the reference the fused sampler is tested against.
+:class:`~geohazard.forecast.recast.estimator.Recast` samples a model without extra features
+with the torch-free numpy sampler (:mod:`~geohazard.forecast.recast.sampling_np`), tested
+against both.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import torch
@@ -28,50 +30,18 @@ from geohazard.exceptions import ParameterError
 from geohazard.forecast.base import Continuations
 from geohazard.forecast.recast.data import _MIN_GAP, Normaliser, gap_arrays
 from geohazard.forecast.recast.model import RecastNet
+from geohazard.forecast.recast.sampling_common import (  # noqa: F401 - re-exported
+    FeatureMode,
+    HistoryStateCache,
+    MagnitudeMode,
+    SimulatedFeatures,
+    check_args,
+)
+from geohazard.forecast.recast.sampling_common import Recorder as _Recorder
 from geohazard.forecast.recast.sampling_fast import Active, Steps, one_thread, run_steps
 from geohazard.rng import RNGLike, as_generator
 
 log = logging.getLogger(__name__)
-
-FeatureMode = Literal["predict", "fixed"]
-MagnitudeMode = Literal["learned", "gr"]
-
-
-@dataclass(frozen=True)
-class SimulatedFeatures:
-    """Extra features of simulated events, aligned with :class:`Continuations` rows."""
-
-    names: tuple[str, ...]
-    values: np.ndarray  # (total, F) float64, physical units
-
-
-class HistoryStateCache:
-    """The encoder state after the last history encoded, reused when a history extends it.
-
-    A prospective loop issues forecasts from a growing history (yesterday's events plus
-    today's); re-encoding the whole catalog every time costs O(N) GRU steps. The cache keeps
-    the encoded inputs and the final state and runs the GRU only over the new events when
-    the new history starts with the cached one (checked exactly on the input rows).
-    """
-
-    def __init__(self) -> None:
-        self.inputs: np.ndarray | None = None  # (n, n_inputs) float32 rows already encoded
-        self.state: torch.Tensor | None = None  # (1, 1, C)
-        self.net_id: int | None = None
-        self.hits = 0
-
-    def clear(self) -> None:
-        """Forget the cached state."""
-        self.inputs, self.state, self.net_id = None, None, None
-
-    def prefix_length(self, net: RecastNet, inputs: np.ndarray) -> int:
-        """Number of leading rows of ``inputs`` whose state is cached (0 if none)."""
-        cached = self.inputs
-        if cached is None or self.net_id != id(net) or cached.shape[0] > inputs.shape[0]:
-            return 0
-        n = cached.shape[0]
-        return n if np.array_equal(inputs[:n], cached) else 0
-
 
 def _history_state(net: RecastNet, norm: Normaliser, history: EventSequence,
                    cache: HistoryStateCache | None = None) -> torch.Tensor:
@@ -83,12 +53,12 @@ def _history_state(net: RecastNet, norm: Normaliser, history: EventSequence,
     n0 = cache.prefix_length(net, rows) if cache is not None else 0
     h0 = cache.state if (cache is not None and n0 > 0) else None
     if n0 == rows.shape[0] and h0 is not None:
-        h_last = h0
+        h_last = torch.from_numpy(h0.copy()).reshape(1, 1, C)
     else:
-        h_last = _scan(net, rows[n0:], h0)
+        start = None if h0 is None else torch.from_numpy(h0.copy()).reshape(1, 1, C)
+        h_last = _scan(net, rows[n0:], start)
     if cache is not None:
-        cache.hits += int(n0 > 0)
-        cache.inputs, cache.state, cache.net_id = rows.copy(), h_last, id(net)
+        cache.store(net, rows, n0, h_last.reshape(C).numpy())
     return h_last
 
 
@@ -108,43 +78,6 @@ def _scan(net: RecastNet, rows: np.ndarray, h0: torch.Tensor | None) -> torch.Te
          else h0.detach().reshape(C).numpy().astype(np.float32))
     h = gru_scan(gi, rnn.weight_hh_l0.detach().numpy(), rnn.bias_hh_l0.detach().numpy(), h)
     return torch.from_numpy(h).reshape(1, 1, C)
-
-
-class _Recorder:
-    """Collects simulated events step by step (sample id, time, magnitude, features)."""
-
-    def __init__(self) -> None:
-        self.ids: list[np.ndarray] = []
-        self.times: list[np.ndarray] = []
-        self.mags: list[np.ndarray] = []
-        self.feats: list[np.ndarray] = []
-
-    def add(self, ids: np.ndarray, t: np.ndarray, m: np.ndarray, f: np.ndarray) -> None:
-        self.ids.append(ids)
-        self.times.append(t)
-        self.mags.append(m)
-        self.feats.append(f)
-
-    def build(self, n: int, t0: float, t1: float, n_feat: int
-              ) -> tuple[Continuations, np.ndarray]:
-        if not self.ids:
-            empty = np.empty(0)
-            return (Continuations(empty, empty, np.zeros(n + 1, np.int64), t0, t1),
-                    np.empty((0, n_feat)))
-        ids = np.concatenate(self.ids)
-        order = np.argsort(ids, kind="stable")  # steps were appended in time order
-        offsets = np.zeros(n + 1, np.int64)
-        offsets[1:] = np.cumsum(np.bincount(ids, minlength=n))
-        cont = Continuations(np.concatenate(self.times)[order], np.concatenate(self.mags)[order],
-                             offsets, t0, t1)
-        return cont, np.concatenate(self.feats)[order]
-
-
-def _check(duration_days: float, n_samples: int) -> None:
-    if not duration_days > 0:
-        raise ParameterError(f"duration_days must be > 0, got {duration_days}")
-    if n_samples < 1:
-        raise ParameterError(f"n_samples must be >= 1, got {n_samples}")
 
 
 @torch.no_grad()
@@ -182,9 +115,7 @@ def simulate(net: RecastNet, norm: Normaliser, history: EventSequence, duration_
     tuple
         :class:`Continuations` and the :class:`SimulatedFeatures` of its events.
     """
-    _check(duration_days, n_samples)
-    if magnitudes not in ("learned", "gr"):
-        raise ParameterError(f"magnitudes must be 'learned' or 'gr', got {magnitudes!r}")
+    check_args(duration_days, n_samples, magnitudes)
     if norm.feature_names:  # extra features: the step-by-step sampler
         with one_thread():
             return simulate_reference(net, norm, history, duration_days, n_samples, rng,
@@ -203,7 +134,6 @@ def simulate(net: RecastNet, norm: Normaliser, history: EventSequence, duration_
                   float(state.elapsed[0]), np.random.default_rng(int(seeds[1])))
     rec = _Recorder()
     rec.ids, rec.times, rec.mags = steps.ids, steps.times, steps.mags
-    rec.feats = [np.zeros((a.size, 0)) for a in steps.ids]
     cont_obj, feats = rec.build(n_samples, t0, t1, 0)
     return cont_obj, SimulatedFeatures(norm.feature_names, feats)
 
@@ -219,7 +149,7 @@ def simulate_reference(net: RecastNet, norm: Normaliser, history: EventSequence,
     Used for models with extra features, and in tests as the reference law of the fused
     sampler (:mod:`~geohazard.forecast.recast.sampling_fast`), which draws the same laws.
     """
-    _check(duration_days, n_samples)
+    check_args(duration_days, n_samples, magnitudes)
     net.eval()
     gen = torch.Generator().manual_seed(int(as_generator(rng).integers(2**62)))
     t0, t1 = float(history.t_end), float(history.t_end) + float(duration_days)
