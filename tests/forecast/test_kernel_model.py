@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
 import torch
 
+from geohazard.catalog import write_catalog
 from geohazard.exceptions import InputError
 from geohazard.forecast.recast.kernel_head import KernelHeadConfig
 from geohazard.forecast.recast.kernel_model import KernelRecast
 from geohazard.forecast.recast.train import TrainConfig
+from geohazard.forecast.registry import fit_model
+from geohazard.forecast.spatial_models import fit_spatial_model
+from tests.badinput import run_main
 from tests.forecast.test_spatial_eval import located_catalog
 
 TINY = TrainConfig(hidden=8, n_components=4, window=64, warmup=16, batch_windows=4,
@@ -61,6 +66,24 @@ def test_kernel_recast_fits_scores_samples_and_round_trips(tmp_path) -> None:  #
     np.testing.assert_array_equal(s2.features["x"], sims.features["x"])
     with pytest.raises(InputError, match="longitude"):
         model.sample(cat.to_sequence(t_end=cat.metadata.test_start), 5.0, 3)
+    _registry_and_cli(cat, path, tmp_path)
     (tmp_path / "k.pt.head.npz").write_bytes(b"junk")
     with pytest.raises(InputError, match=r"k\.pt\.head\.npz"):
         KernelRecast.load(path)
+
+
+def _registry_and_cli(cat, path, tmp_path) -> None:  # noqa: ANN001
+    """``recast-kernel`` is a located model of the registry and of ``forecast issue``."""
+    start = cat.metadata.test_start
+    loaded, info = fit_spatial_model("recast-kernel", cat, start, checkpoint=path)
+    assert isinstance(loaded, KernelRecast) and len(info["params_hash"]) == 16
+    with pytest.raises(InputError, match="--spatial"):
+        fit_model("recast-kernel", cat, start)
+    csv = write_catalog(cat, tmp_path / "cat.csv")
+    res = run_main(["forecast", "issue", "--catalog", csv, "--start", f"{start:%Y-%m-%d}",
+                    "--model", "recast-kernel", "--spatial", "--checkpoint", path,
+                    "--days", "5", "--samples", "50", "--seed", "2",
+                    "--json", tmp_path / "f.json"])
+    assert res.code == 0, res.output
+    out = json.loads((tmp_path / "f.json").read_text())["recast-kernel"]
+    assert out["n_samples"] == 50 and out["expected_count"] > 0

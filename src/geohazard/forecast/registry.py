@@ -5,6 +5,8 @@
 :class:`SpatialETAS`, :class:`SpatialRecast`). Their settings come from one
 :class:`ModelSettings` (a :class:`~geohazard.config.RunConfig`: defaults, then a config file,
 then CLI flags), so the ETAS taper and parameter draws are written down once.
+``recast-kernel`` is located only: :class:`~geohazard.forecast.recast.kernel_model.KernelRecast`
+(temporal RECAST plus the attention kernel-mixture location head).
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from geohazard.exceptions import InputError
 from geohazard.forecast.forecasting import params_hash
 
 MODEL_NAMES = ("poisson", "etas", "recast")
+#: Models that only exist located (``--spatial``).
+LOCATED_ONLY = ("recast-kernel",)
 
-__all__ = ["MODEL_NAMES", "ModelSettings", "above_mc", "build_model", "fit_model",
+__all__ = ["LOCATED_ONLY", "MODEL_NAMES", "ModelSettings", "above_mc", "build_model", "fit_model",
            "parse_models"]
 
 
@@ -51,9 +55,10 @@ class ModelSettings(RunConfig):
 def parse_models(spec: str) -> list[str]:
     """``"etas,recast"`` or ``"both"`` -> model names, validated."""
     names = ["etas", "recast"] if spec == "both" else [s.strip() for s in spec.split(",") if s]
-    bad = [n for n in names if n not in MODEL_NAMES]
+    bad = [n for n in names if n not in MODEL_NAMES + LOCATED_ONLY]
     if bad or not names:
-        raise InputError(f"--model: unknown model(s) {bad or spec!r}; use {MODEL_NAMES} or 'both'")
+        raise InputError(f"--model: unknown model(s) {bad or spec!r}; use "
+                         f"{MODEL_NAMES + LOCATED_ONLY} or 'both'")
     return names
 
 
@@ -90,12 +95,13 @@ def build_model(name: str, *, spatial: bool = False, settings: ModelSettings | N
         from geohazard.forecast.etas.spatial import SpatialETAS
 
         return SpatialETAS(**kw)  # the temporal settings of the temporal "etas" model
-    if name == "recast":
-        return _recast(s, spatial, seed, recast_config)
+    if name in ("recast", "recast-kernel"):
+        return _recast(s, spatial, seed, recast_config, kernel=name == "recast-kernel")
     raise InputError(f"unknown model {name!r}; use one of {MODEL_NAMES}")
 
 
-def _recast(s: ModelSettings, spatial: bool, seed: int, config: Any) -> Any:
+def _recast(s: ModelSettings, spatial: bool, seed: int, config: Any, kernel: bool = False
+            ) -> Any:
     from geohazard.forecast.recast.estimator import Recast
     from geohazard.forecast.recast.train import TrainConfig
 
@@ -105,6 +111,10 @@ def _recast(s: ModelSettings, spatial: bool, seed: int, config: Any) -> Any:
         cfg = TrainConfig(seed=seed, max_time_s=s.recast_max_time_s)
     if not spatial:
         return Recast(cfg)
+    if kernel:
+        from geohazard.forecast.recast.kernel_model import KernelRecast
+
+        return KernelRecast(cfg)
     from geohazard.forecast.recast.spatial import SpatialRecast
 
     # a given config keeps its feature_components; the default is the settings' mixture
@@ -142,16 +152,18 @@ def fit_model(name: str, catalog: Catalog, fit_end: Any, *, spatial: bool = Fals
     model, info
         The fitted model and provenance (training span, parameters, parameter hash).
     """
-    if name not in MODEL_NAMES:
-        raise InputError(f"unknown {'spatial ' if spatial else ''}model {name!r}; "
-                         f"use one of {MODEL_NAMES}")
+    known = MODEL_NAMES + LOCATED_ONLY if spatial else MODEL_NAMES
+    if name not in known:
+        hint = " (a located model: add --spatial)" if name in LOCATED_ONLY else ""
+        raise InputError(f"unknown {'spatial ' if spatial else ''}model {name!r}{hint}; "
+                         f"use one of {known}")
     fit_end = to_utc(fit_end, "fit_end")
     catalog = above_mc(catalog)
     info: dict[str, Any] = {"training_start": str(catalog.origin), "training_end": str(fit_end),
                             **({"spatial": True} if spatial else {})}
-    if name == "recast":
+    if name in ("recast", "recast-kernel"):
         model, extra = _fit_recast(catalog, fit_end, spatial, settings, seed, checkpoint,
-                                   recast_config)
+                                   recast_config, name)
     else:
         model = build_model(name, spatial=spatial, settings=settings).fit(catalog, fit_end)
         extra = _provenance(name, model, spatial)
@@ -179,9 +191,14 @@ def _provenance(name: str, model: Any, spatial: bool) -> dict[str, Any]:
 
 
 def _fit_recast(catalog: Catalog, fit_end: Any, spatial: bool, settings: ModelSettings | None,
-                seed: int, checkpoint: Path | None, config: Any) -> tuple[Any, dict[str, Any]]:
+                seed: int, checkpoint: Path | None, config: Any, name: str = "recast"
+                ) -> tuple[Any, dict[str, Any]]:
     if checkpoint is not None:  # torch is imported only for a located model
-        if spatial:
+        if name == "recast-kernel":
+            from geohazard.forecast.recast.kernel_model import KernelRecast
+
+            model = KernelRecast.load(checkpoint)
+        elif spatial:
             from geohazard.forecast.recast.spatial import SpatialRecast
 
             model = SpatialRecast.load(checkpoint)
@@ -192,8 +209,9 @@ def _fit_recast(catalog: Catalog, fit_end: Any, spatial: bool, settings: ModelSe
         return model, {"params_hash": params_hash(Path(checkpoint).read_bytes())}
     if not catalog.metadata.has_splits:
         hint = "give --meta with a sidecar that has them" if spatial else "or pass --checkpoint"
-        raise InputError(f"recast: the catalog needs train/val/test split dates to train "
+        raise InputError(f"{name}: the catalog needs train/val/test split dates to train "
                          f"({hint})")
-    model = build_model("recast", spatial=spatial, settings=settings, seed=seed,
+    model = build_model(name, spatial=spatial, settings=settings, seed=seed,
                         recast_config=config).fit(catalog, fit_end)
-    return model, {"params_hash": f"{'spatial-' if spatial else ''}recast-seed{seed}"}
+    prefix = "spatial-" if spatial and name == "recast" else ""
+    return model, {"params_hash": f"{prefix}{name}-seed{seed}"}

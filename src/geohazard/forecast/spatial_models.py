@@ -4,7 +4,10 @@
 smoothed-seismicity epicentres), ``etas`` is
 :class:`~geohazard.forecast.etas.spatial.SpatialETAS` and ``recast`` is
 :class:`~geohazard.forecast.recast.spatial.SpatialRecast` (RECAST with projected x, y
-features). Each returns continuations with ``longitude`` / ``latitude`` features.
+features); ``recast-kernel`` is
+:class:`~geohazard.forecast.recast.kernel_model.KernelRecast` (temporal RECAST plus the
+attention kernel-mixture location head). Each returns continuations with ``longitude`` /
+``latitude`` features.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from geohazard.forecast.region import SpatialRegion
 from geohazard.forecast.registry import ModelSettings, fit_model
 from geohazard.forecast.smoothed import LOCATION_FEATURES
 
-SPATIAL_MODEL_NAMES = ("poisson", "etas", "recast")
+SPATIAL_MODEL_NAMES = ("poisson", "etas", "recast", "recast-kernel")
 __all__ = ["LOCATION_FEATURES", "SPATIAL_MODEL_NAMES", "catalog_region", "check_located",
            "etas_available", "fit_spatial_model", "fit_spatial_models"]
 
@@ -65,7 +68,7 @@ def fit_spatial_model(
     Parameters
     ----------
     name
-        ``poisson``, ``etas`` or ``recast``.
+        ``poisson``, ``etas``, ``recast`` or ``recast-kernel``.
     catalog
         A located catalog (RECAST needs its train/val split dates).
     fit_end
