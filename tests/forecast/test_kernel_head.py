@@ -195,3 +195,22 @@ def test_bad_inputs_are_refused() -> None:
         head.log_density(t[::-1].copy(), m, x, y, np.array([3]))
     with pytest.raises(InputError, match="training and validation"):
         fit_kernel_head(t, m, x, y, np.arange(1, 10), np.arange(0), 1.0, CFG)
+
+
+def test_ablations_keep_etas_form_isotropy_and_no_background_kde() -> None:
+    t, m, x, y = _catalog(150)
+    cfg = KernelHeadConfig(n_recent=8, n_big=2, kde_scales=(), n_u=16, n_m=6, steps=40,
+                           patience=40, learn_departure=False, anisotropic=False)
+    head = fit_kernel_head(t, m, x, y, np.arange(1, 100), np.arange(100, 150), 1.0, cfg)
+    u0, du, m0, dm = cfg.grid
+    U = (u0 + du * np.arange(cfg.n_u))[:, None]
+    M = (m0 + dm * np.arange(cfg.n_m))[None, :]
+    # ETAS's form exactly: the score is planar in (log dt, m - Mc), and so is log D
+    plane = np.linalg.lstsq(np.c_[np.ones(U.size * M.size), np.broadcast_to(U, (16, 6)).ravel(),
+                                  np.broadcast_to(M, (16, 6)).ravel()],
+                            head.score.ravel(), rcond=None)[1]
+    assert plane.size == 0 or plane[0] < 1e-18
+    np.testing.assert_allclose(head.shape, np.eye(2), atol=1e-12)
+    assert head.beta.shape == (1,)
+    ld = head.log_density(t, m, x, y, np.arange(100, 150))
+    assert np.isfinite(ld).all()

@@ -58,11 +58,13 @@ class KernelHeadConfig:
     patience: int = 150
     seed: int = 0
     device: str = "cpu"  # torch device of the head's training ("cuda" where there is one)
+    learn_departure: bool = True  # False: ETAS's form only (no MLP), for ablations
+    anisotropic: bool = True  # False: isotropic triggering kernels, for ablations
 
     def __post_init__(self) -> None:
         if self.n_recent < 1 or self.n_big < 0:
             raise ParameterError("kernel head: n_recent must be >= 1 and n_big >= 0")
-        if not self.kde_scales or min(self.kde_scales) <= 0:
+        if self.kde_scales and min(self.kde_scales) <= 0:
             raise ParameterError("kernel head: kde_scales must be positive km^2")
 
     @property
@@ -235,7 +237,8 @@ class _Head:
         self.etas = torch.tensor([2.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0], dtype=f64,
                                  device=dev, requires_grad=True)
         self.beta = torch.full((n_bg,), -2.0, dtype=f64, device=dev, requires_grad=True)
-        self.params = [*self.mlp.parameters(), self.etas, self.beta]
+        mlp = list(self.mlp.parameters()) if cfg.learn_departure else []
+        self.params = [*mlp, self.etas, self.beta]
 
     def tables(self) -> tuple[Any, Any]:
         a, p, ld0, g = self.etas[0], self.etas[1], self.etas[2], self.etas[3]
@@ -250,7 +253,8 @@ class _Head:
     def inv_shape(self) -> Any:
         import torch
 
-        ang, asp = self.etas[5], self.etas[6]
+        on = 1.0 if self.cfg.anisotropic else 0.0
+        ang, asp = on * self.etas[5], on * self.etas[6]
         c, s = torch.cos(ang), torch.sin(ang)
         # shape = R(ang) diag(e^asp, e^-asp); its inverse = diag(e^-asp, e^asp) R(-ang)
         return torch.stack([torch.stack([c * (-asp).exp(), s * (-asp).exp()]),
