@@ -7,7 +7,6 @@ import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from geohazard.exceptions import DataFileNotFoundError, InputError
@@ -53,6 +52,8 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         raise InputError(f"{p}: is a folder, expected a config file (YAML, TOML or JSON)")
     if p.suffix.lower() not in {".toml", ".json", ".yaml", ".yml"}:
         raise InputError(f"{p}: unknown config format '{p.suffix}' (use .yaml, .toml or .json)")
+    import yaml  # only here: most commands read no config file
+
     try:
         text = p.read_text(encoding="utf-8")
         if p.suffix.lower() == ".toml":

@@ -14,7 +14,6 @@ import signal
 import sys
 
 import typer
-from rich.logging import RichHandler
 from rich.markup import escape
 
 from geohazard.cli import _signals
@@ -37,6 +36,22 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+class _LazyRichHandler(logging.Handler):
+    """Rich's log handler on stderr, imported at the first record (most runs log none)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._inner: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._inner is None:
+            from rich.logging import RichHandler
+
+            self._inner = RichHandler(console=err_console, show_path=False, show_time=False)
+            self._inner.setFormatter(self.formatter)
+        self._inner.emit(record)
+
+
 def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logging."),
     version: bool = typer.Option(
@@ -48,7 +63,7 @@ def _root(
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
-        handlers=[RichHandler(console=err_console, show_path=False, show_time=False)],
+        handlers=[_LazyRichHandler()],
         force=True,
     )
     if not verbose:  # Lightning's banner lines (GPU/TPU available, tips) are noise here
