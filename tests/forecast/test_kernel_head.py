@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from geohazard.exceptions import InputError
+from geohazard.exceptions import InputError, ParameterError
 from geohazard.forecast.base import Continuations
 from geohazard.forecast.recast.kernel_head import (
     KernelHead,
@@ -195,6 +195,21 @@ def test_bad_inputs_are_refused() -> None:
         head.log_density(t[::-1].copy(), m, x, y, np.array([3]))
     with pytest.raises(InputError, match="training and validation"):
         fit_kernel_head(t, m, x, y, np.arange(1, 10), np.arange(0), 1.0, CFG)
+    bad = x.copy()
+    bad[7] = np.nan
+    with pytest.raises(InputError, match="x has 1 non-finite value.*index 7"):
+        head.log_density(t, m, bad, y, np.array([3]))
+
+
+def test_a_diverged_fit_is_refused(monkeypatch) -> None:  # noqa: ANN001
+    import torch
+
+    t, m, x, y = _catalog(60)
+    monkeypatch.setattr(_Head, "log_f", lambda self, P: torch.full(
+        (P["x"].shape[0],), math.nan, dtype=torch.float64) + 0 * self.beta.sum())
+    with pytest.raises(ParameterError, match="diverged"):
+        fit_kernel_head(t, m, x, y, np.arange(1, 40), np.arange(40, 60), 1.0,
+                        KernelHeadConfig(n_recent=4, n_big=1, n_u=8, n_m=4, steps=20))
 
 
 def test_ablations_keep_etas_form_isotropy_and_no_background_kde() -> None:

@@ -173,6 +173,11 @@ def _arrays(t: Any, m: Any, x: Any, y: Any, targets: Any) -> tuple[np.ndarray, .
         raise InputError("kernel head: each target needs an earlier event in the sequence")
     if np.any(np.diff(t) < 0):
         raise InputError("kernel head: events must be sorted by time")
+    for name, a in (("t", t), ("m", m), ("x", x), ("y", y)):
+        if not np.isfinite(a).all():
+            raise InputError(f"kernel head: {name} has {int(np.sum(~np.isfinite(a)))} "
+                             "non-finite value(s), first at index "
+                             f"{int(np.argmax(~np.isfinite(a)))}")
     return t, m, x, y, targets
 
 
@@ -345,8 +350,11 @@ def fit_kernel_head(t: np.ndarray, m: np.ndarray, x: np.ndarray, y: np.ndarray,
             since += cfg.check_every
             if since >= cfg.patience:
                 break
+    if best_state is None:
+        raise ParameterError(f"kernel head: training diverged (validation mean log density "
+                             f"{history[-1][2]}); lower KernelHeadConfig.lr")
     with torch.no_grad():
-        for p, b in zip(head.params, best_state or [], strict=False):
+        for p, b in zip(head.params, best_state, strict=True):
             p.copy_(b)
     info = {"val_mean_log_density": best, "steps": history[-1][0] + 1,
             "n_train": int(train.size), "n_val": int(val.size), "history": history[-20:]}
