@@ -137,8 +137,10 @@ class KernelRecast(Estimator):
         _, head, _ = self._check()
         x, y = self._km(sequence)
         targets = np.nonzero(sequence.times > sequence.t_nll_start)[0]
-        return head.log_density(sequence.times, sequence.magnitudes, x, y,
-                                 targets[targets > 0])
+        if targets.size and targets[0] == 0:
+            raise InputError("KernelRecast: the first event of the sequence is scored but has "
+                             "no past epicentre to condition on; score from a later start")
+        return head.log_density(sequence.times, sequence.magnitudes, x, y, targets)
 
     def sample(self, history: EventSequence, duration_days: float, n_samples: int,
                rng: RNGLike = None) -> Continuations:
