@@ -11,6 +11,8 @@ from geohazard.examples import synthetic_catalog
 from geohazard.exceptions import InputError, ParameterError
 from geohazard.forecast import (
     ETAS,
+    KernelHeadConfig,
+    KernelRecast,
     LocatedModel,
     PointProcessModel,
     PoissonGR,
@@ -27,6 +29,7 @@ SETTINGS = [
     SpatialETAS(taper_days=1000.0, lookback_events=50), SpatialPoisson(b=1.0, neighbors=4),
     SpatialRecast(TrainConfig(hidden=8), location_components=4, refit_steps=0),
     Recast(TrainConfig(hidden=8)),
+    KernelRecast(TrainConfig(hidden=8), KernelHeadConfig(steps=10)),
 ]
 
 
@@ -50,7 +53,7 @@ def test_the_issue_example_and_set_params():
 
 
 def test_init_stores_settings_only():
-    for model in (Recast(), SpatialRecast(), ETAS(), PoissonGR()):
+    for model in (Recast(), SpatialRecast(), KernelRecast(), ETAS(), PoissonGR()):
         learned = [k for k in vars(model) if k.endswith("_")]
         assert learned == [], (type(model).__name__, learned)
 

@@ -8,7 +8,8 @@ Lightning or matplotlib until a model that needs them is asked for)::
     fc = issue_forecast(model, catalog.to_sequence(t_end="2016-01-01"), 14.0, 10_000)
 
 Temporal models: :class:`ETAS`, :class:`Recast`, :class:`PoissonGR`. Located models:
-:class:`SpatialETAS`, :class:`SpatialRecast`, :class:`SpatialPoisson`. Jobs:
+:class:`SpatialETAS`, :class:`SpatialRecast`, :class:`KernelRecast` (temporal RECAST plus a
+learned kernel-mixture location head), :class:`SpatialPoisson`. Jobs:
 :func:`issue_forecast`, :func:`backtest`, :func:`run_prospective`, :func:`evaluate_archive`;
 results :class:`Forecast`, :class:`BacktestResult`; storage :class:`ForecastArchive`.
 """
@@ -26,6 +27,7 @@ _EXPORTS = {
     "Recast": "recast.estimator", "TrainConfig": "recast.train",
     "PoissonGR": "poisson",
     "SpatialETAS": "etas.spatial", "SpatialRecast": "recast.spatial",
+    "KernelRecast": "recast.kernel_model", "KernelHeadConfig": "recast.kernel_head",
     "SpatialPoisson": "spatial_poisson", "SmoothedSeismicity": "smoothed",
     "PointProcessModel": "protocols", "LocatedModel": "protocols", "Continuations": "base",
     "ScoreResult": "base", "Estimator": "protocols",
