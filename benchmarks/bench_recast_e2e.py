@@ -40,12 +40,10 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "catalogs"
-WORK = ROOT / "benchmarks" / "_work"
-OUT = ROOT / "benchmarks" / "results" / "recast_sample_vs_reference.json"
-CATALOGS = ("QTMSanJacinto", "SCEDC")
-N, DAYS = 10_000, 14.0
+# the same catalogs, checkpoints, window and results file as the sampling benchmark
+from bench_recast_reference import CATALOGS, DATA, DAYS, OUT, ROOT, WORK, N
+from bench_recast_reference import _ckpt as ckpt
+
 HEAVY = ("torch", "lightning", "pytorch_lightning", "scipy", "scipy.stats", "numba", "pandas")
 
 WRAPPER = """
@@ -75,11 +73,6 @@ print(json.dumps({"cli_import_s": t_cli - T0, "numpy_import_s": t_np - t_cli,
                   "read_call_s": read[0], "command_s": t2 - t1, "inside_s": t2 - T0,
                   "imported": [m for m in json.loads(sys.argv[1]) if m in sys.modules]}))
 """
-
-
-def ckpt(cat: str) -> Path:
-    """Our checkpoint of ``cat`` (trained by ``bench_recast_reference.py``)."""
-    return WORK / "recast17" / f"{cat}-s0" / "model.pt"
 
 
 def issue_args(cat: str, json_out: Path) -> list[str]:

@@ -24,32 +24,12 @@ from geohazard.forecast.recast.sampling_np import history_state, simulate_np
 from geohazard.forecast.recast.weights import NetWeights
 
 from .recast._synth import small_sequence
-from .test_recast_sampler_law import DAYS, SEEDS, N, _net, _same_law
+from .test_recast_sampler_law import DAYS, _net, _pooled, _same_law
 
 
 def _weights(net) -> NetWeights:  # noqa: ANN001
     state = {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
     return NetWeights.of(state, net.config.n_components)
-
-
-def _pooled_np(w: NetWeights, norm, hist, magnitudes: str = "learned"  # noqa: ANN001
-               ) -> tuple[np.ndarray, np.ndarray]:
-    counts, mags = [], []
-    for seed in SEEDS:
-        cont, _ = simulate_np(w, norm, hist, DAYS, N, seed, magnitudes=magnitudes)
-        counts.append(cont.counts)
-        mags.append(cont.magnitudes)
-    return np.concatenate(counts), np.concatenate(mags)
-
-
-def _pooled_torch(sampler, net, norm, hist, magnitudes: str = "learned"  # noqa: ANN001
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    counts, mags = [], []
-    for seed in SEEDS:
-        cont, _ = sampler(net, norm, hist, DAYS, N, seed, magnitudes=magnitudes)
-        counts.append(cont.counts)
-        mags.append(cont.magnitudes)
-    return np.concatenate(counts), np.concatenate(mags)
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +46,12 @@ def setup():  # noqa: ANN201
 def fused(setup):  # noqa: ANN201
     """Pooled counts and magnitudes of the fused torch sampler (learned magnitudes)."""
     net, _, norm, hist = setup
-    return _pooled_torch(simulate, net, norm, hist)
+    return _pooled(simulate, net, norm, hist)
 
 
 def test_count_distribution_matches_the_fused_torch_sampler(setup, fused) -> None:
     _, w, norm, hist = setup
-    new, mags_new = _pooled_np(w, norm, hist)
+    new, mags_new = _pooled(simulate_np, w, norm, hist)
     ref, mags_ref = fused
     assert new.mean() > 3 and new.std() > 1  # a window with work in it (and a tail)
     assert _same_law(new, ref), (new.mean(), ref.mean(),
@@ -81,8 +61,8 @@ def test_count_distribution_matches_the_fused_torch_sampler(setup, fused) -> Non
 
 def test_count_distribution_matches_the_reference_sampler(setup) -> None:
     net, w, norm, hist = setup
-    new, _ = _pooled_np(w, norm, hist, magnitudes="gr")
-    ref, mags_ref = _pooled_torch(simulate_reference, net, norm, hist, magnitudes="gr")
+    new, _ = _pooled(simulate_np, w, norm, hist, magnitudes="gr")
+    ref, mags_ref = _pooled(simulate_reference, net, norm, hist, magnitudes="gr")
     assert _same_law(new, ref)
     law = stats.expon(loc=norm.mag_min, scale=1 / (norm.b * np.log(10)))
     assert stats.kstest(mags_ref, law.cdf).pvalue > 1e-4
@@ -98,14 +78,14 @@ def test_every_path_matches_the_fused_sampler(setup, fused, monkeypatch, tail_be
     monkeypatch.setattr(sampling_np, "TAIL_BELOW", tail_below)
     monkeypatch.setattr(sampling_np, "TAIL_STEPS", tail_steps)
     monkeypatch.setattr(sampling_np, "SCAN_COMPILED_ABOVE", scan_above)
-    new, _ = _pooled_np(w, norm, hist)
+    new, _ = _pooled(simulate_np, w, norm, hist)
     assert _same_law(new, fused[0])
 
 
 def test_the_comparison_tells_another_model_apart(setup, fused) -> None:
     _, _, norm, hist = setup
     other, _ = _net(1, jitter=0.6)
-    new, _ = _pooled_np(_weights(other), norm, hist)
+    new, _ = _pooled(simulate_np, _weights(other), norm, hist)
     assert not _same_law(new, fused[0])
 
 

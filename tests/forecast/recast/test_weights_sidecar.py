@@ -19,22 +19,15 @@ import torch
 from geohazard.exceptions import InputError
 from geohazard.forecast.recast.data import Normaliser
 from geohazard.forecast.recast.estimator import Recast, export_sidecar
-from geohazard.forecast.recast.model import NetConfig, RecastNet
 from geohazard.forecast.recast.weights import read_sidecar, sidecar_path
+from tests.forecast.test_recast_sampler_law import _net
 
 from ._synth import small_sequence
 
 
 def _model(seed: int) -> Recast:
-    norm = Normaliser.fit(small_sequence(80, seed=10), 0.01)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        net = RecastNet(NetConfig(n_inputs=norm.n_inputs, hidden=8, n_components=4))
-        with torch.no_grad():
-            for p in net.parameters():
-                p.add_(0.3 * torch.randn_like(p))
     model = Recast()
-    model.net_, model.normaliser_ = net.eval(), norm
+    model.net_, model.normaliser_ = _net(seed)
     return model
 
 
