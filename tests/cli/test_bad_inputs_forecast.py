@@ -64,6 +64,13 @@ def _side(**changes: object) -> callable:
     return setup
 
 
+def _junk_head(tmp: Path) -> None:
+    """A located catalog and a KernelRecast checkpoint whose head file is not an npz."""
+    _tiny(tmp)
+    (tmp / "k.pt").write_bytes(b"not a checkpoint")
+    (tmp / "k.pt.head.npz").write_bytes(b"not an npz")
+
+
 def _archive_text(tmp: Path) -> None:
     _tiny(tmp)
     (tmp / "a.sqlite").write_text("not a database\n")
@@ -182,6 +189,14 @@ FORECAST = [
          "m.json", _tiny),
     Case("issue-checkpoint-missing", [*_FC, "--start", "2020-11-01", "--model", "recast",
                                       "--checkpoint", "{tmp}/none.ckpt"], "none.ckpt", _tiny),
+    Case("issue-kernel-not-spatial", [*_FC, "--start", "2020-11-01", "--model",
+                                      "recast-kernel"], "--spatial", _tiny),
+    Case("issue-kernel-head-missing", [*_FC, "--start", "2020-11-01", "--spatial", "--model",
+                                       "recast-kernel", "--checkpoint", "{tmp}/k.pt"],
+         ["--checkpoint", "k.pt"], _tiny),
+    Case("issue-kernel-head-junk", [*_FC, "--start", "2020-11-01", "--spatial", "--model",
+                                    "recast-kernel", "--checkpoint", "{tmp}/k.pt"],
+         "k.pt.head.npz", _junk_head),
     Case("issue-archive-not-db", [*_FC, "--start", "2020-11-01", "--archive", "{tmp}/a.sqlite"],
          "a.sqlite", _archive_text),
     Case("backtest-days-0", [*_BT, "--days", "0"], "--days", _tiny),
