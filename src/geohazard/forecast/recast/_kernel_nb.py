@@ -53,6 +53,26 @@ def source_lists(t: np.ndarray, m: np.ndarray, targets: np.ndarray, n_recent: in
 
 
 @numba.njit(cache=True)
+def _kde_sums(px: float, py: float, x: np.ndarray, y: np.ndarray, n: int, scales: np.ndarray,
+              acc: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``acc[c] = sum_{j < n} D_c / (q_j + D_c)^2`` at ``(px, py)``: the KDE sums."""
+    acc[:] = 0.0
+    for j in range(n):
+        q = (px - x[j]) ** 2 + (py - y[j]) ** 2
+        for c in range(scales.size):
+            acc[c] += scales[c] / ((q + scales[c]) * (q + scales[c]))
+
+
+@numba.njit(cache=True)
+def _source_term(s: float, ld: float, rho: float, lrho: float, inv_shape: np.ndarray,
+                 dx: float, dy: float) -> float:  # pragma: no cover - compiled
+    """``s + log k(dx, dy)``: a source's weight plus its kernel's log density there."""
+    px = inv_shape[0, 0] * dx + inv_shape[0, 1] * dy
+    py = inv_shape[1, 0] * dx + inv_shape[1, 1] * dy
+    return s + lrho + rho * ld - (1 + rho) * math.log(px * px + py * py + math.exp(ld))
+
+
+@numba.njit(cache=True)
 def kde_log_density(x: np.ndarray, y: np.ndarray, targets: np.ndarray,
                     scales: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     """(n_targets, C) log densities of each target under kernel densities of the past.
@@ -65,12 +85,7 @@ def kde_log_density(x: np.ndarray, y: np.ndarray, targets: np.ndarray,
     acc = np.empty(C)
     for r in range(targets.size):
         i = targets[r]
-        acc[:] = 0.0
-        for j in range(i):
-            q = (x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2
-            for c in range(C):
-                d = scales[c]
-                acc[c] += d / ((q + d) * (q + d))
+        _kde_sums(x[i], y[i], x, y, i, scales, acc)
         for c in range(C):
             out[r, c] = math.log(acc[c] / (math.pi * max(i, 1)) + 1e-300)
     return out
@@ -130,11 +145,7 @@ def log_density(t: np.ndarray, m: np.ndarray, x: np.ndarray, y: np.ndarray,
             u = math.log(max(t[i] - t[j], 1e-12))
             s = table_at(score, u, m[j] - mc, grid[0], grid[1], grid[2], grid[3])
             ld = table_at(log_d, u, m[j] - mc, grid[0], grid[1], grid[2], grid[3])
-            dx, dy = x[i] - x[j], y[i] - y[j]
-            px = inv_shape[0, 0] * dx + inv_shape[0, 1] * dy
-            py = inv_shape[1, 0] * dx + inv_shape[1, 1] * dy
-            d = math.exp(ld)
-            num[n] = s + lrho + rho * ld - (1 + rho) * math.log(px * px + py * py + d)
+            num[n] = _source_term(s, ld, rho, lrho, inv_shape, x[i] - x[j], y[i] - y[j])
             den[n] = s
             n += 1
         for c in range(C):
@@ -313,16 +324,9 @@ def density_at(ht: np.ndarray, hm: np.ndarray, hx: np.ndarray, hy: np.ndarray, t
     for p in range(px.size):
         for k in range(n_src):
             j = src[k]
-            dx, dy = px[p] - hx[j], py[p] - hy[j]
-            qx = inv_shape[0, 0] * dx + inv_shape[0, 1] * dy
-            qy = inv_shape[1, 0] * dx + inv_shape[1, 1] * dy
-            num[k] = s[k] + lrho + rho * ld[k] - (1 + rho) * math.log(
-                qx * qx + qy * qy + math.exp(ld[k]))
-        acc[:] = 0.0
-        for j in range(ht.size):
-            q = (px[p] - hx[j]) ** 2 + (py[p] - hy[j]) ** 2
-            for c in range(C):
-                acc[c] += scales[c] / ((q + scales[c]) * (q + scales[c]))
+            num[k] = _source_term(s[k], ld[k], rho, lrho, inv_shape, px[p] - hx[j],
+                                  py[p] - hy[j])
+        _kde_sums(px[p], py[p], hx, hy, ht.size, scales, acc)
         for c in range(C):
             num[n_src + c] = beta[c] + math.log(acc[c] / (math.pi * ht.size) + 1e-300)
         inside = box[0] <= px[p] <= box[1] and box[2] <= py[p] <= box[3]
