@@ -75,7 +75,7 @@ def test_training_settings_of_a_loaded_model_are_still_available(checkpoint) -> 
     assert model.config.features == ()
 
 
-HEAVY = ("torch", "lightning", "pytorch_lightning", "scipy.stats")
+HEAVY = ("torch", "lightning", "pytorch_lightning", "scipy.stats", "pydantic")
 
 
 def _issue(checkpoint: Path, tmp: Path, name: str) -> dict:
@@ -100,7 +100,8 @@ def _issue(checkpoint: Path, tmp: Path, name: str) -> dict:
 
 
 def test_issuing_a_forecast_with_the_sidecar_never_imports_torch(checkpoint, tmp_path) -> None:
-    """With the sidecar: no torch, Lightning or scipy.stats; the same forecast as without."""
+    """With the sidecar: no torch, Lightning, scipy.stats or pydantic (default settings are
+    never built); the same forecast as without."""
     from geohazard.forecast.recast.weights import sidecar_path
 
     assert sidecar_path(checkpoint).exists()  # Recast.save wrote it

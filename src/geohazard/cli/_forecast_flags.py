@@ -129,13 +129,20 @@ ParamDrawsOpt = Annotated[int | None, typer.Option(
 
 
 def model_settings(config: Path | None, taper_days: float | None, param_draws: int | None
-                   ) -> object:
-    """The registry's model settings: defaults, then ``--config``, then the flags."""
+                   ) -> object | None:
+    """The registry's model settings: defaults, then ``--config``, then the flags.
+
+    None when neither is given: the registry builds its defaults only where a model needs
+    them (a forecast from a checkpoint never loads pydantic).
+    """
     from geohazard.exceptions import InputError
-    from geohazard.forecast.registry import ModelSettings
 
     if taper_days is not None and not (taper_days > 0 and taper_days < float("inf")):
         raise InputError(f"--taper-days must be a positive number of days, got {taper_days}")
     if param_draws is not None and param_draws < 0:
         raise InputError(f"--param-draws must be >= 0, got {param_draws}")
+    if config is None and taper_days is None and param_draws is None:
+        return None
+    from geohazard.forecast.settings import ModelSettings
+
     return ModelSettings.load(config, etas_taper_days=taper_days, etas_param_draws=param_draws)

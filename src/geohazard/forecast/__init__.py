@@ -36,7 +36,7 @@ _EXPORTS = {
     "run_prospective": "prospective", "evaluate_archive": "prospective",
     "ForecastArchive": "archive", "SpatialRegion": "region",
     "fit_model": "registry", "fit_spatial_model": "spatial_models",
-    "ModelSettings": "registry", "build_model": "registry",
+    "ModelSettings": "settings", "build_model": "registry",
 }
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

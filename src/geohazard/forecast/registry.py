@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
-
-from pydantic import Field
+from typing import TYPE_CHECKING, Any
 
 from geohazard.catalog.core import Catalog, to_utc
-from geohazard.config import RunConfig
 from geohazard.exceptions import InputError
 from geohazard.forecast.forecasting import params_hash
+
+if TYPE_CHECKING:
+    from geohazard.forecast.settings import ModelSettings
 
 MODEL_NAMES = ("poisson", "etas", "recast")
 #: Models that only exist located (``--spatial``).
@@ -30,26 +30,16 @@ __all__ = ["LOCATED_ONLY", "MODEL_NAMES", "ModelSettings", "above_mc", "build_mo
            "parse_models"]
 
 
-class ModelSettings(RunConfig):
-    """Settings of the registry's models (a config file's keys; CLI flags override).
+def __getattr__(name: str) -> Any:
+    """Load ``ModelSettings`` (pydantic) only when used.
 
-    Attributes
-    ----------
-    etas_taper_days
-        Exponential taper of the Omori kernel in days (None: untapered). Tapered ETAS is
-        subcritical and scores best on held-out data (``benchmarks/bench_etas.py``).
-    etas_param_draws
-        Parameter draws from the fit's covariance propagated into forecasts (0: none).
-    recast_max_time_s
-        Training time cap of RECAST in seconds (None: until early stopping).
-    recast_location_components
-        Components of the located RECAST's location mixture.
+    A forecast from a checkpoint with default settings never builds it (start-up time).
     """
+    if name == "ModelSettings":
+        from geohazard.forecast.settings import ModelSettings
 
-    etas_taper_days: float | None = Field(1000.0, gt=0, allow_inf_nan=False)
-    etas_param_draws: int = Field(20, ge=0, le=100_000)
-    recast_max_time_s: float | None = Field(None, gt=0, allow_inf_nan=False)
-    recast_location_components: int = Field(128, ge=1, le=4096)
+        return ModelSettings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse_models(spec: str) -> list[str]:
@@ -80,7 +70,11 @@ def build_model(name: str, *, spatial: bool = False, settings: ModelSettings | N
         A :class:`~geohazard.forecast.recast.train.TrainConfig` used as given (its seed
         replaced; for a located RECAST also its ``feature_components``).
     """
-    s = settings or ModelSettings()
+    if settings is None:
+        from geohazard.forecast.settings import ModelSettings
+
+        settings = ModelSettings()
+    s = settings
     if name == "poisson":
         from geohazard.forecast.poisson import PoissonGR
         from geohazard.forecast.spatial_poisson import SpatialPoisson

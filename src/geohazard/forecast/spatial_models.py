@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,8 +22,11 @@ from geohazard.catalog.core import Catalog
 from geohazard.exceptions import InputError
 from geohazard.forecast.protocols import PointProcessModel
 from geohazard.forecast.region import SpatialRegion
-from geohazard.forecast.registry import ModelSettings, fit_model
+from geohazard.forecast.registry import fit_model
 from geohazard.forecast.smoothed import LOCATION_FEATURES
+
+if TYPE_CHECKING:
+    from geohazard.forecast.settings import ModelSettings
 
 SPATIAL_MODEL_NAMES = ("poisson", "etas", "recast", "recast-kernel")
 __all__ = ["LOCATION_FEATURES", "SPATIAL_MODEL_NAMES", "catalog_region", "check_located",
