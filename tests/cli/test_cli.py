@@ -93,3 +93,30 @@ def test_json_output_is_strict_even_for_an_explosive_fit(tmp_path, catalogs_dir)
     data = json.loads(out.read_text(), parse_constant=refuse)
     assert data["branching_ratio"] is None
     assert any("branching ratio n = inf" in w for w in data["report"]["warnings"])
+
+
+_THRESHOLDS = "import gc, geohazard.cli.main; print(list(gc.get_threshold()))"
+
+
+@pytest.mark.parametrize("how", ["console-script", "python-m", "importer"])
+def test_collector_thresholds_are_raised_only_in_the_command_itself(how, tmp_path) -> None:
+    """The command's start-up skips wasted collector passes; a program importing the CLI
+    keeps its own collector settings."""
+    from geohazard.cli import COMMAND_GC_THRESHOLDS
+
+    if how == "console-script":  # what pip's `geohazard` script is: a file of that name
+        script = tmp_path / "geohazard"
+        script.write_text(_THRESHOLDS + "\n")
+        argv = [sys.executable, str(script)]
+    elif how == "python-m":  # `python -m geohazard.cli.main`, as runpy records it
+        argv = [sys.executable, "-c", "import sys; sys.orig_argv = [sys.executable, '-m', "
+                f"'geohazard.cli.main', '--version']\n{_THRESHOLDS}"]
+    else:
+        argv = [sys.executable, "-c", _THRESHOLDS]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    got = tuple(json.loads(out.strip().splitlines()[-1]))
+    default = tuple(json.loads(subprocess.run(
+        [sys.executable, "-c", "import gc; print(list(gc.get_threshold()))"],
+        capture_output=True, text=True, check=True).stdout))
+    assert got == (default if how == "importer" else COMMAND_GC_THRESHOLDS)
+    assert COMMAND_GC_THRESHOLDS != default

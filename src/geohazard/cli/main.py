@@ -151,10 +151,9 @@ def _spare_exit_collection() -> None:
     """
     import gc
 
-    top = sys.modules.get("__main__")
-    spec = getattr(top, "__spec__", None)
-    script = os.path.basename(getattr(top, "__file__", "") or "")
-    if (spec is not None and spec.name == "geohazard.cli.main") or script == "geohazard":
+    from geohazard.cli import is_command_process
+
+    if is_command_process():
         gc.freeze()
 
 
