@@ -46,6 +46,25 @@ def test_a_config_file_then_flags_override(tmp_path):
         ModelSettings.load(cfg)
 
 
+def test_the_settings_are_one_class_built_only_when_needed(tmp_path):
+    """The registry and the package export the settings module's class; the CLI builds no
+    settings object (no pydantic) unless a config file or a flag is given."""
+    import geohazard.forecast.registry as registry
+    import geohazard.forecast.settings as settings
+    from geohazard.cli._forecast_flags import model_settings
+
+    assert registry.ModelSettings is settings.ModelSettings is ModelSettings
+    with pytest.raises(AttributeError, match="no attribute 'Settings'"):
+        registry.Settings  # noqa: B018 - the module's __getattr__ names only ModelSettings
+    assert model_settings(None, None, None) is None
+    assert build_model("etas").param_draws == ModelSettings().etas_param_draws  # defaults
+    given = model_settings(None, 50.0, None)
+    assert isinstance(given, ModelSettings) and given.etas_taper_days == 50.0
+    cfg = tmp_path / "models.toml"
+    cfg.write_text("etas_param_draws = 4\n")
+    assert model_settings(cfg, None, None).etas_param_draws == 4
+
+
 @pytest.fixture(scope="module")
 def catalog_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("reg") / "synthetic.csv"
