@@ -184,3 +184,37 @@ def test_sidecar_roundtrip_keeps_extra(tmp_path):
     (tmp_path / "cat.json").write_text(json.dumps({"name": "X", "region": "here"}))
     cat = read_catalog(path)
     assert cat.metadata.extra["region"] == "here"
+
+
+_ISO_CASES = ["2020", "2020-01", "20200102", "2020-01-02 03:04:05+02:00",
+              "2020-01-02T03:04:05.123456789Z", "2020-01-02 03:04", " 2020-01-02",
+              "2020-01-02T03:04:05.5", "2008-01-01 05:19:47.961", "2020-01-02T03:04:05-0700"]
+
+
+def _mixed(raw: pd.Series) -> pd.Series:
+    """The per-value parse every column went through before the ISO 8601 pass."""
+    return pd.to_datetime(raw, utc=True, errors="coerce", format="mixed")
+
+
+@pytest.mark.parametrize("name", ["QTMSanJacinto", "SCEDC", "White", "QTMSanJacinto_located"])
+def test_iso_pass_parses_the_shared_catalogs_as_the_per_value_parse(catalogs_dir, name):
+    from geohazard.catalog.io import parse_utc
+
+    raw = pd.read_csv(catalogs_dir / f"{name}.csv", dtype={"time": str})["time"]
+    fast, slow = parse_utc(raw), _mixed(raw)
+    assert fast.dtype == slow.dtype and fast.equals(slow)
+
+
+@pytest.mark.parametrize("other", [None, "01/02/2020 03:04", "Jan 2 2020", "not a time", ""])
+def test_iso_pass_equals_the_per_value_parse_value_for_value(other):
+    """ISO 8601 forms (with offsets, fractions, spaces) give what the per-value parse gives;
+    one value in another form sends the whole column through the per-value parse."""
+    from geohazard.catalog.io import parse_utc
+
+    raw = pd.Series(_ISO_CASES + ([other] if other is not None else []), dtype=object)
+    fast, slow = parse_utc(raw), _mixed(raw)
+    assert fast.dtype == slow.dtype
+    assert fast.equals(slow), pd.DataFrame({"raw": raw, "fast": fast, "slow": slow})
+    if other in ("01/02/2020 03:04", "Jan 2 2020"):  # parsed by the fallback, not dropped
+        assert fast.iloc[-1] == pd.Timestamp("2020-01-02", tz="UTC") + (
+            pd.Timedelta("3h4min") if ":" in other else pd.Timedelta(0))

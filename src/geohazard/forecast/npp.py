@@ -34,6 +34,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from geohazard.catalog.io import parse_utc
 from geohazard.exceptions import CatalogError, DataFileNotFoundError, InputError, ParameterError
 
 log = logging.getLogger(__name__)
@@ -271,7 +272,7 @@ def _column(df: pd.DataFrame, name: str, where: str) -> np.ndarray:
 def _times(df: pd.DataFrame, where: str) -> pd.DatetimeIndex:
     if "time" not in df.columns:
         raise CatalogError(f"{where}: missing column 'time'")
-    times = pd.to_datetime(df["time"], errors="coerce", utc=True, format="mixed")
+    times = parse_utc(df["time"])
     bad = np.flatnonzero(times.isna().to_numpy())
     if bad.size:
         raise CatalogError(f"{where}: column 'time' row {int(bad[0]) + 1} is not a date "
