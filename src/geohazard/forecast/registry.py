@@ -70,11 +70,11 @@ def build_model(name: str, *, spatial: bool = False, settings: ModelSettings | N
         A :class:`~geohazard.forecast.recast.train.TrainConfig` used as given (its seed
         replaced; for a located RECAST also its ``feature_components``).
     """
-    if settings is None:
+    s = settings
+    if s is None:
         from geohazard.forecast.settings import ModelSettings
 
-        settings = ModelSettings()
-    s = settings
+        s = ModelSettings()
     if name == "poisson":
         from geohazard.forecast.poisson import PoissonGR
         from geohazard.forecast.spatial_poisson import SpatialPoisson
