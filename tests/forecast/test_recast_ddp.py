@@ -87,6 +87,26 @@ def test_two_node_ddp_training_agrees_on_weights_and_rank0_alone_writes(tmp_path
     assert isinstance(model, dict)
 
 
+def test_a_finished_run_destroys_its_gloo_process_group(tmp_path):
+    """Lightning destroys only NCCL groups at exit; a gloo group left alive can abort the
+    process at interpreter exit (SIGABRT, seen in CI on rank 1), so training ends it."""
+    import torch.distributed as dist
+
+    from geohazard.forecast.recast.train import _end_process_group
+
+    assert not dist.is_initialized()
+    _end_process_group()  # one process, no group: nothing to do
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0,
+                            world_size=1)
+    try:
+        assert dist.is_initialized()
+        _end_process_group()
+        assert not dist.is_initialized()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
 def test_multinode_how_to_commands_exist():
     """The how-to's ``geohazard`` commands name real sub-commands and flags (--num-nodes)."""
     import typer

@@ -448,7 +448,23 @@ def _fit_module(cfg: TrainConfig, norm: Normaliser, train_seq: EventSequence,
                    data_fingerprint=identity["data"], world_size=int(trainer.world_size),
                    global_rank=int(trainer.global_rank),
                    last_weights_sha256=finish.last_sha256)
+    _end_process_group()
     return module, info
+
+
+def _end_process_group() -> None:
+    """After a distributed run: wait for every rank, then destroy the process group.
+
+    Lightning destroys it at exit for NCCL only; a gloo group left alive at interpreter
+    exit can abort the process (``terminate called without an active exception``, SIGABRT)
+    when its worker threads outlive the peer that exited first. The barrier makes every
+    rank leave together, with nothing in flight; the files rank 0 writes afterwards need no
+    collective.
+    """
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def _restore_best(module: RecastLightning, trainer: pl.Trainer, ckpt: ModelCheckpoint,
