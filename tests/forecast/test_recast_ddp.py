@@ -107,6 +107,25 @@ def test_a_finished_run_destroys_its_gloo_process_group(tmp_path):
             dist.destroy_process_group()
 
 
+def test_a_process_group_the_caller_set_up_outlives_training(tmp_path):
+    """Training ends only a group Lightning set up for it; the caller's is the caller's."""
+    import torch.distributed as dist
+
+    from geohazard.forecast.recast import Recast, TrainConfig
+    from tests.forecast.recast._synth import renewal_catalog
+
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0,
+                            world_size=1)
+    try:
+        cfg = TrainConfig(seed=1, max_epochs=1, hidden=8, n_components=4, window=64, warmup=32,
+                          batch_windows=4, val_window=256, val_warmup=256)
+        Recast(cfg, work_dir=tmp_path / "run").fit(renewal_catalog(300, seed=1))
+        assert dist.is_initialized()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
 def test_multinode_how_to_commands_exist():
     """The how-to's ``geohazard`` commands name real sub-commands and flags (--num-nodes)."""
     import typer

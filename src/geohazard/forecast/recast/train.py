@@ -220,9 +220,8 @@ class _RankShards(torch.utils.data.Sampler):
 
     @staticmethod
     def _rank_world() -> tuple[int, int]:
-        dist = torch.distributed
-        if dist.is_available() and dist.is_initialized():
-            return dist.get_rank(), dist.get_world_size()
+        if _group_live():
+            return torch.distributed.get_rank(), torch.distributed.get_world_size()
         return 0, 1
 
     def __iter__(self) -> Iterator[int]:
@@ -430,6 +429,7 @@ def _fit_module(cfg: TrainConfig, norm: Normaliser, train_seq: EventSequence,
     else:
         log.info("resuming from %s", work_dir / LAST)
     run = ck[CKPT_KEY] if ck is not None else {}
+    caller_group = _group_live()  # a process group the caller set up is left to the caller
     t0 = time.perf_counter()
     if not run.get("should_stop"):  # a finished run (stopped early) is not trained further
         _fit(trainer, module, (train_loader, val_loader),
@@ -448,12 +448,18 @@ def _fit_module(cfg: TrainConfig, norm: Normaliser, train_seq: EventSequence,
                    data_fingerprint=identity["data"], world_size=int(trainer.world_size),
                    global_rank=int(trainer.global_rank),
                    last_weights_sha256=finish.last_sha256)
-    _end_process_group()
+    if not caller_group:
+        _end_process_group()
     return module, info
 
 
+def _group_live() -> bool:
+    """Whether a :mod:`torch.distributed` process group is set up in this process."""
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
 def _end_process_group() -> None:
-    """After a distributed run: wait for every rank, then destroy the process group.
+    """After a distributed run Lightning set up: wait for every rank, then destroy the group.
 
     Lightning destroys it at exit for NCCL only; a gloo group left alive at interpreter
     exit can abort the process (``terminate called without an active exception``, SIGABRT)
@@ -461,10 +467,9 @@ def _end_process_group() -> None:
     rank leave together, with nothing in flight; the files rank 0 writes afterwards need no
     collective.
     """
-    dist = torch.distributed
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-        dist.destroy_process_group()
+    if _group_live():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
 
 
 def _restore_best(module: RecastLightning, trainer: pl.Trainer, ckpt: ModelCheckpoint,
